@@ -1,0 +1,178 @@
+"""The rule catalog: policy files compiled into rules.
+
+Built-in policies (`policies/*.yaml`) are compiled ahead of time into
+`mcplint/_generated/catalog.json` by `scripts/regen.py` (a test keeps it in sync), so a run
+reads one JSON file instead of parsing dozens of YAML files and JMESPath expressions. Users'
+policies (`--policies DIR`) go through the same compiler at run time.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from functools import cached_property
+from pathlib import Path
+from typing import Any
+
+from mcplint import jmes
+
+SEVERITIES = ("error", "warning", "info")  # most severe first
+PROFILES = ("claude-ai", "spec", "local")
+SYMPTOMS = {
+    "reach": "Couldn't reach the MCP server",
+    "auth": "Authorization with the MCP server failed",
+    "none": "No connection error (hygiene or risk)",
+}
+CATALOG_VERSION = "1"
+
+
+class PolicyError(ValueError):
+    """A policy file that cannot be used; the message names the file and the problem."""
+
+
+@dataclass(frozen=True)
+class Check:
+    given: tuple[str, ...]
+    message: str
+    when: dict[str, Any] | None = None
+    expect: dict[str, Any] | None = None
+    schema: dict[str, Any] | bool | None = None
+    validator: str | None = None  # a generated fast validator for `schema` (built-ins)
+    locate: str | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        data = {"given": list(self.given), "message": self.message, "when": self.when,
+                "expect": self.expect, "schema": self.schema, "validator": self.validator,
+                "locate": self.locate}
+        return {k: v for k, v in data.items() if v is not None}
+
+
+@dataclass(frozen=True)
+class Rule:
+    code: str
+    name: str
+    severity: str
+    modes: tuple[str, ...]
+    symptom: str
+    profiles: tuple[str, ...]
+    summary: str
+    checks: tuple[Check, ...] = ()
+    emitted_by: str | None = None
+    overridden_by: tuple[str, ...] = ()
+    origin: str = "builtin"
+
+    @property
+    def mode_label(self) -> str:
+        return "+".join("S" if m == "static" else "L" for m in self.modes)
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "code": self.code, "name": self.name, "severity": self.severity,
+            "modes": list(self.modes), "symptom": self.symptom, "profiles": list(self.profiles),
+            "summary": self.summary, "emitted_by": self.emitted_by,
+            "overridden_by": list(self.overridden_by), "checks": [c.to_json() for c in self.checks],
+            "origin": self.origin,
+        }
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> Rule:
+        checks = tuple(Check(given=tuple(c["given"]), message=c["message"], when=c.get("when"),
+                             expect=c.get("expect"), schema=c.get("schema"),
+                             validator=c.get("validator"), locate=c.get("locate"))
+                       for c in data["checks"])
+        return cls(code=data["code"], name=data["name"], severity=data["severity"],
+                   modes=tuple(data["modes"]), symptom=data["symptom"],
+                   profiles=tuple(data["profiles"]), summary=data["summary"], checks=checks,
+                   emitted_by=data.get("emitted_by"),
+                   overridden_by=tuple(data.get("overridden_by", ())),
+                   origin=data.get("origin", "builtin"))
+
+
+def compile_policy(policy: dict[str, Any], origin: str) -> Rule:
+    """A rule from a policy document that already satisfies schemas/policy.schema.json."""
+    checks = []
+    for index, check in enumerate(policy.get("checks", [])):
+        given = check["given"]
+        try:
+            checks.append(Check(
+                given=tuple([given] if isinstance(given, str) else given),
+                message=check["message"],
+                when=jmes.compile_expression(check["when"]) if "when" in check else None,
+                expect=jmes.compile_expression(check["expect"]) if "expect" in check else None,
+                schema=check.get("schema"),
+                locate=check.get("locate"),
+            ))
+        except jmes.ExpressionError as error:
+            raise PolicyError(f"{origin}: checks[{index}]: {error}") from None
+    return Rule(
+        code=policy["code"], name=policy["name"], severity=policy["severity"],
+        modes=tuple(m for m in ("static", "live") if m in policy["modes"]),
+        symptom=policy["symptom"], profiles=tuple(policy.get("profiles", PROFILES)),
+        summary=policy["summary"].strip(), checks=tuple(checks),
+        emitted_by=policy.get("emitted-by"), overridden_by=tuple(policy.get("overridden-by", ())),
+        origin=origin,
+    )
+
+
+@dataclass
+class Catalog:
+    """Rules by code and name, the data files policies use, and (lazily) documentation."""
+
+    rules: dict[str, Rule]
+    data: dict[str, Any]
+    user_docs: dict[str, dict[str, Any]] = field(default_factory=dict)
+
+    @cached_property
+    def by_name(self) -> dict[str, Rule]:
+        return {rule.name: rule for rule in self.rules.values()}
+
+    def lookup(self, code_or_name: str) -> Rule | None:
+        key = code_or_name.strip()
+        return self.rules.get(key.upper()) or self.by_name.get(key.lower())
+
+    def add(self, rule: Rule) -> None:
+        """Add a user rule; codes and names must stay unique."""
+        clash = self.rules.get(rule.code) or self.by_name.get(rule.name)
+        if clash is not None:
+            raise PolicyError(f"{rule.origin}: {rule.code} {rule.name} clashes with "
+                              f"{clash.code} {clash.name} from {clash.origin}")
+        self.rules[rule.code] = rule
+        self.__dict__.pop("by_name", None)
+
+    @cached_property
+    def builtin_docs(self) -> dict[str, dict[str, Any]]:
+        """Docs and examples of the built-in rules (`check` never needs them)."""
+        return json.loads(_generated("docs.json"))  # type: ignore[no-any-return]
+
+    def documentation(self, code: str) -> dict[str, Any]:
+        """{"docs": {what, why, fix, sources}, "examples": {...}} of a rule."""
+        return self.user_docs.get(code) or self.builtin_docs.get(code, {})
+
+
+GENERATED = Path(__file__).parent / "_generated"
+
+
+def _generated(name: str) -> str:
+    return (GENERATED / name).read_text(encoding="utf-8")
+
+
+def load_builtin() -> Catalog:
+    compiled = json.loads(_generated("catalog.json"))
+    rules = {r["code"]: Rule.from_json(r) for r in compiled["rules"]}
+    return Catalog(rules=rules, data=compiled["data"])
+
+
+def load_policy_dir(catalog: Catalog, directory: Path) -> None:
+    """Add the users' policies in `directory` (their codes must not start with MCP)."""
+    from mcplint import policyfiles  # only users with their own policies pay for validation
+
+    if not directory.is_dir():
+        raise PolicyError(f"{directory}: not a folder of policy files")
+    for path in sorted(directory.glob("*.y*ml")):
+        policy, docs = policyfiles.read_policy(path)
+        if policy["code"].startswith("MCP"):
+            raise PolicyError(f"{path}: code {policy['code']} starts with MCP, which is "
+                              "reserved for mcplint's own rules; choose another prefix")
+        rule = compile_policy(policy, str(path))
+        catalog.add(rule)
+        catalog.user_docs[rule.code] = docs

@@ -1,0 +1,209 @@
+"""The command line. Heavy modules are imported inside the commands that need them:
+`mcplint check` runs on every commit and must start fast."""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Callable
+from typing import Any
+
+import click
+
+from mcplint import __version__
+
+EXIT_OK, EXIT_FINDINGS, EXIT_USAGE, EXIT_NO_NETWORK = 0, 1, 2, 3
+FORMAT_CHOICES = ("text", "json", "sarif", "github", "junit", "markdown")
+
+
+def _version_text() -> str:
+    from mcplint.catalog import CATALOG_VERSION
+
+    return f"mcplint {__version__} (rule catalog {CATALOG_VERSION}, manifest format 1)"
+
+
+def _print_version(ctx: click.Context, _param: click.Parameter, value: bool) -> None:
+    if value and not ctx.resilient_parsing:
+        click.echo(_version_text())
+        ctx.exit()
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+@click.option("--version", is_flag=True, expose_value=False, is_eager=True,
+              callback=_print_version, help="Show the version, rule catalog and manifest format.")
+def main() -> None:
+    """Lint and verify MCP connector deployments (mcp-connector.yaml).
+
+    \b
+    Examples:
+      mcplint check                      # every manifest below this folder
+      mcplint check deploy/mcp-connector.yaml --format json
+      mcplint verify mcp-connector.yaml  # also check the live endpoints
+      mcplint probe https://mcp.acme.com/mcp
+      mcplint explain MCP407
+    """
+
+
+def report_options(command: Callable[..., Any]) -> Callable[..., Any]:
+    """Options shared by check, verify and probe (spec/cli.md)."""
+    options = [
+        click.option("--format", "formats", multiple=True, type=click.Choice(FORMAT_CHOICES),
+                     help="Output format; repeat it, each paired in order with --output, for "
+                          "several reports in one run."),
+        click.option("--output", "outputs", multiple=True, type=click.Path(dir_okay=False),
+                     help="Write the report to FILE (atomically) instead of stdout."),
+        click.option("--profile", type=click.Choice(("claude-ai", "spec", "local")),
+                     help="Rule set: claude-ai (default), spec, local. Overrides the manifest's "
+                          "and the config's."),
+        click.option("--select", multiple=True, metavar="CODES",
+                     help="Comma list of codes, names or prefixes (MCP3) to run instead of the "
+                          "profile's rules."),
+        click.option("--ignore", multiple=True, metavar="CODES",
+                     help="Comma list of codes, names or prefixes to leave out."),
+        click.option("--policies", "policy_dirs", multiple=True,
+                     type=click.Path(file_okay=False), help="Also load the policy files in DIR."),
+        click.option("--fail-on", type=click.Choice(("error", "warning", "info", "never")),
+                     help="Least severity that makes the exit code 1 (default: error)."),
+        click.option("--config", "config_file", type=click.Path(dir_okay=False, exists=True),
+                     help="Use this config file instead of looking for one."),
+        click.option("--no-config", is_flag=True, help="Ignore configuration files."),
+        click.option("--force-exclude", is_flag=True,
+                     help="Apply the config's excludes to paths named on the command line too."),
+        click.option("--baseline", type=click.Path(dir_okay=False),
+                     help="Hide findings recorded in this baseline file."),
+        click.option("--write-baseline", type=click.Path(dir_okay=False),
+                     help="Record the current findings in this baseline file."),
+        click.option("--no-suppress", is_flag=True,
+                     help="Ignore inline suppressions and the baseline (audit run)."),
+        click.option("--color", type=click.Choice(("auto", "always", "never")), default="auto",
+                     show_default=True, help="Colour the text output (NO_COLOR is honoured)."),
+        click.option("-q", "--quiet", is_flag=True, help="Print findings only, no summary."),
+        click.option("-v", "--verbose", count=True,
+                     help="More output: documentation links, suppressed findings, tracebacks."),
+    ]
+    for option in reversed(options):
+        command = option(command)
+    return command
+
+
+def _fail(message: str) -> None:
+    click.echo(f"mcplint: error: {message}", err=True)
+    sys.exit(EXIT_USAGE)
+
+
+def run_guarded(verbose: int, action: Callable[[], int]) -> None:
+    """The single exit point: findings -> 0/1, usage problems -> 2 with one line."""
+    from mcplint.catalog import PolicyError
+    from mcplint.settings import UsageError
+
+    try:
+        code = action()
+    except (UsageError, PolicyError) as error:
+        _fail(str(error))
+    except KeyboardInterrupt:
+        click.echo("mcplint: interrupted", err=True)
+        sys.exit(130)
+    except Exception as error:  # an internal error: one line, the traceback only with -v
+        if verbose:
+            raise
+        click.echo(f"mcplint: internal error: {type(error).__name__}: {error} "
+                   "(run with -v for the traceback)", err=True)
+        sys.exit(EXIT_USAGE)
+    sys.exit(code)
+
+
+@main.command()
+@click.argument("paths", nargs=-1, type=click.Path())
+@report_options
+def check(paths: tuple[str, ...], **options: Any) -> None:
+    """Check manifests statically (never touches the network).
+
+    With no PATHS, checks every mcp-connector.yaml/.yml and *.mcp-connector.yaml/.yml below
+    the current folder, skipping hidden folders and what .gitignore ignores.
+
+    \b
+    Examples:
+      mcplint check
+      mcplint check deploy/mcp-connector.yaml --format json --output report.json
+      mcplint check --select MCP3 --fail-on warning
+      mcplint check --profile local dev.mcp-connector.yaml
+    """
+    from mcplint import runner
+
+    run_guarded(options["verbose"], lambda: runner.run("check", paths, options))
+
+
+@main.command()
+@click.option("--format", "format_name", type=click.Choice(("text", "json")), default="text",
+              show_default=True)
+def rules(format_name: str) -> None:
+    """List the rule catalog: code, name, severity, modes, profiles, symptom.
+
+    \b
+    Examples:
+      mcplint rules
+      mcplint rules --format json | jq '.[] | select(.severity == "error") | .code'
+    """
+    import json
+
+    from mcplint.catalog import SYMPTOMS, load_builtin
+
+    catalog = load_builtin()
+    ordered = sorted(catalog.rules.values(), key=lambda r: r.code)
+    if format_name == "json":
+        rows = [{"code": r.code, "name": r.name, "severity": r.severity, "modes": list(r.modes),
+                 "profiles": list(r.profiles), "symptom": r.symptom,
+                 "symptom_text": SYMPTOMS[r.symptom], "summary": r.summary} for r in ordered]
+        click.echo(json.dumps(rows, indent=2))
+        return
+    click.echo(f"{'code':<7} {'name':<34} {'severity':<8} {'mode':<4} {'symptom':<7} profiles")
+    for r in ordered:
+        click.echo(f"{r.code:<7} {r.name:<34} {r.severity:<8} {r.mode_label:<4} "
+                   f"{r.symptom:<7} {','.join(r.profiles)}")
+
+
+@main.command()
+@click.argument("rule")
+def explain(rule: str) -> None:
+    """Print one rule's documentation: what, why, fix, examples, sources.
+
+    \b
+    Examples:
+      mcplint explain MCP407
+      mcplint explain prm-resource-mismatch
+    """
+    from mcplint import explain as explain_module
+    from mcplint.catalog import load_builtin
+
+    catalog = load_builtin()
+    found = catalog.lookup(rule)
+    if found is None:
+        _fail(f"'{rule}' is not a rule code or name (see `mcplint rules`)")
+    assert found is not None
+    click.echo(explain_module.render(catalog, found))
+
+
+@main.command()
+@click.argument("which", type=click.Choice(("manifest", "report", "config", "policy")),
+                default="manifest")
+def schema(which: str) -> None:
+    """Print a JSON Schema: the manifest's, the JSON report's, the config file's, a policy's.
+
+    \b
+    Examples:
+      mcplint schema manifest > mcp-connector.schema.json
+      mcplint schema report
+    """
+    from mcplint.catalog import GENERATED
+
+    names = {"manifest": "mcp-connector.schema.json", "report": "report.schema.json",
+             "config": "config.schema.json", "policy": "policy.schema.json"}
+    click.echo((GENERATED / "schemas" / names[which]).read_text(encoding="utf-8"), nl=False)
+
+
+def entry() -> None:  # pragma: no cover - console script wrapper for `python -m mcplint`
+    main(prog_name="mcplint")
+
+
+if __name__ == "__main__":  # pragma: no cover
+    entry()

@@ -1,0 +1,90 @@
+"""Which manifests to check: the paths given, or every manifest below the current folder."""
+
+from __future__ import annotations
+
+import fnmatch
+import os
+import subprocess
+from collections.abc import Iterable, Iterator
+from pathlib import Path
+
+from mcplint.settings import UsageError
+
+MANIFEST_GLOBS = ("mcp-connector.yaml", "mcp-connector.yml",
+                  "*.mcp-connector.yaml", "*.mcp-connector.yml")
+
+
+def is_manifest_name(name: str) -> bool:
+    return any(fnmatch.fnmatchcase(name, g) for g in MANIFEST_GLOBS)
+
+
+def _hidden(relative: Path) -> bool:
+    return any(part.startswith(".") and part not in (".", "..") for part in relative.parts[:-1])
+
+
+def _git_files(folder: Path) -> list[Path] | None:
+    """Tracked and untracked-but-not-ignored files, as git sees them; None outside git."""
+    try:
+        completed = subprocess.run(
+            ["git", "ls-files", "--cached", "--others", "--exclude-standard", "-z"],
+            cwd=folder, capture_output=True, timeout=30, check=False)
+    except (OSError, subprocess.TimeoutExpired):
+        return None
+    if completed.returncode != 0:
+        return None
+    names = completed.stdout.decode("utf-8", "surrogateescape").split("\0")
+    return [Path(n) for n in names if n]
+
+
+def _walk(folder: Path) -> Iterator[Path]:
+    for current, dirs, files in os.walk(folder):
+        dirs[:] = sorted(d for d in dirs if not d.startswith("."))
+        for name in sorted(files):
+            yield Path(current, name).relative_to(folder)
+
+
+def find_manifests(folder: Path) -> list[Path]:
+    """Manifests below `folder`, skipping hidden folders and what .gitignore ignores."""
+    candidates = _git_files(folder)
+    if candidates is None:
+        candidates = list(_walk(folder))
+    found = {folder / c for c in candidates if is_manifest_name(c.name) and not _hidden(c)}
+    return sorted(p for p in found if p.is_file())
+
+
+def _display(path: Path) -> str:
+    try:
+        relative = os.path.relpath(path)
+    except ValueError:
+        return str(path)
+    return str(path) if relative.startswith("..") else relative
+
+
+def excluded(display: str, globs: Iterable[str]) -> bool:
+    return any(fnmatch.fnmatch(display, g) or fnmatch.fnmatch(display, g.rstrip("/") + "/*")
+               for g in globs)
+
+
+def select(paths: Iterable[str], exclude: tuple[str, ...] = (),
+           force_exclude: bool = False) -> list[tuple[Path, str]]:
+    """(path, display name) of each manifest to check; a usage error when none is found."""
+    given = list(paths)
+    chosen: list[tuple[Path, str]] = []
+    for text in given or ["."]:
+        path = Path(text)
+        if path.is_dir():
+            for found in find_manifests(path):
+                shown = _display(found)
+                if not excluded(shown, exclude):
+                    chosen.append((found, shown))
+        elif path.exists():
+            shown = text if given else _display(path)
+            if not (force_exclude and excluded(os.path.normpath(shown), exclude)):
+                chosen.append((path, shown))
+        else:
+            raise UsageError(f"{text}: no such file or folder")
+    if not chosen and not (given and force_exclude):
+        where = ", ".join(given) if given else "the current folder"
+        raise UsageError(f"no manifest found in {where} (looked for "
+                         f"{', '.join(MANIFEST_GLOBS)}, skipping hidden and git-ignored paths)")
+    return chosen

@@ -1,0 +1,113 @@
+"""The metadata documents a manifest declares: inline mappings, or files beside it.
+
+A file is read only if it is a regular file inside the manifest's repository (or its folder,
+outside a repository), and its content is never echoed: a wrong path could point at a
+secrets file. Whatever stops a document being used is one MCP008 at the manifest field.
+"""
+
+from __future__ import annotations
+
+import os
+import stat
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from mcplint.yamlsource import Loaded, Problem, load_file
+
+NAMES = ("resource_metadata", "authorization_server_metadata")
+
+
+@dataclass
+class Declared:
+    """A usable document: where it comes from and how to locate things in it."""
+
+    name: str
+    data: dict[str, Any]
+    file: str | None  # display path of its own file, None when inline
+    loaded: Loaded | None = None  # its parse, for files
+
+
+@dataclass
+class DocumentsResult:
+    documents: dict[str, Declared] = field(default_factory=dict)
+    unreadable: list[tuple[str, str]] = field(default_factory=list)  # (manifest pointer, why)
+    problems: list[tuple[Declared, Problem]] = field(default_factory=list)  # in document files
+
+
+def boundary(manifest: Path) -> Path:
+    """The repository holding the manifest (the folder with .git), else its own folder."""
+    folder = manifest.resolve().parent
+    for candidate in (folder, *folder.parents):
+        if (candidate / ".git").exists():
+            return candidate
+    return folder
+
+
+def _display(path: Path) -> str:
+    try:
+        return os.path.relpath(path)
+    except ValueError:  # another drive on Windows
+        return str(path)
+
+
+def _read(reference: str, manifest: Path, root: Path) -> tuple[Loaded | None, Path, str | None]:
+    """(parsed document, path, None) or (None, path, why it cannot be used)."""
+    path = (manifest.parent / reference).resolve()
+    shown = f"'{reference}'"
+    if path != root and root not in path.parents:
+        scope = "the repository" if (root / ".git").exists() else "the manifest's folder"
+        return None, path, (f"{shown} resolves outside {scope}; mcplint reads metadata "
+                            "documents only inside it")
+    try:
+        info = path.stat()
+    except FileNotFoundError:
+        return None, path, f"{shown} does not exist"
+    except OSError as error:
+        return None, path, f"{shown} cannot be read: {error.strerror}"
+    if not stat.S_ISREG(info.st_mode):
+        return None, path, f"{shown} is not a regular file"
+    try:
+        return load_file(path), path, None
+    except OSError as error:
+        return None, path, f"{shown} cannot be read: {error.strerror}"
+
+
+def load(manifest_data: Any, manifest: Path) -> DocumentsResult:
+    result = DocumentsResult()
+    auth = manifest_data.get("auth") if isinstance(manifest_data, dict) else None
+    if not isinstance(auth, dict):
+        return result
+    root = boundary(manifest)
+    for name in NAMES:
+        reference = auth.get(name)
+        pointer = f"/auth/{name}"
+        if isinstance(reference, dict):
+            result.documents[name] = Declared(name, reference, None)
+            continue
+        if not isinstance(reference, str) or not reference:
+            continue
+        loaded, path, why = _read(reference, manifest, root)
+        if loaded is None:
+            result.unreadable.append((pointer, why or "cannot be read"))
+            continue
+        if loaded.fatal:
+            problem = loaded.problems[-1]
+            result.unreadable.append((pointer, f"'{reference}' is not usable JSON or YAML (line "
+                                      f"{problem.span.line}, column {problem.span.column}: "
+                                      f"{problem.message})"))
+            continue
+        if not isinstance(loaded.data, dict):
+            result.unreadable.append((pointer, f"'{reference}' does not hold a JSON/YAML object "
+                                      f"(a mapping) but {_kind(loaded.data)}"))
+            continue
+        declared = Declared(name, loaded.data, _display(path), loaded)
+        result.documents[name] = declared
+        result.problems += [(declared, p) for p in loaded.problems]
+    return result
+
+
+def _kind(value: Any) -> str:
+    if value is None:
+        return "nothing"
+    return {list: "a list", str: "a string"}.get(type(value), "a single value")

@@ -1,0 +1,222 @@
+"""The policy engine: select values with pointer globs, test them, locate the failures.
+
+The evaluated document is {"manifest", "declared", "facts", "live", "profile", "data"}.
+A check's `given` globs select values in it (each match keeps its pointer), `when` filters
+them, `expect` (JMESPath) and/or `schema` (JSON Schema) must hold. JMESPath sees an
+envelope: `this` (the selected value) plus the document's top-level keys.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from functools import lru_cache
+from typing import Any, Callable
+
+from mcplint import jmes
+from mcplint.catalog import Check, Rule
+from mcplint.findings import Finding, Location, make_finding
+from mcplint.sourcemap import SourceMap, join, resolve, split
+
+
+@dataclass(frozen=True)
+class Mount:
+    """A part of the evaluated document that comes from a file (the manifest, a document)."""
+
+    prefix: str  # e.g. /manifest, /declared/resource_metadata
+    file: str
+    source_map: SourceMap
+    base: str = ""  # where the part sits in the file's own document
+
+
+@dataclass
+class Context:
+    """One evaluation: the document, where its parts come from, and who asked."""
+
+    document: dict[str, Any]
+    mounts: list[Mount] = field(default_factory=list)
+    manifest: str | None = None
+
+    def mount_for(self, pointer: str) -> Mount | None:
+        best = None
+        for mount in self.mounts:
+            if pointer == mount.prefix or pointer.startswith(mount.prefix + "/"):
+                if best is None or len(mount.prefix) > len(best.prefix):
+                    best = mount
+        return best
+
+    def place(self, pointer: str, exact: bool = False) -> Location | None:
+        """The file location of a document pointer that lies in a mount."""
+        mount = self.mount_for(pointer)
+        if mount is None:
+            return None
+        inner = mount.base + pointer[len(mount.prefix):]
+        if exact and inner not in mount.source_map.values:
+            return None
+        # A whole entry of a mapping is reported at its key, where a reader looks for it.
+        span = mount.source_map.key_span(inner)
+        return Location(mount.file, inner, span, anchor=pointer)
+
+    def locate(self, pointer: str, relative: str | None = None) -> tuple[Location, Any]:
+        """Where to report a match at `pointer`, and the nearest evidence."""
+        anchor, evidence = self._anchor(pointer)
+        location = None
+        if relative:
+            location = self.place(anchor + "/" + relative.strip("/"), exact=True)
+        location = location or self.place(anchor) or Location(None, anchor, None, anchor)
+        return location, evidence
+
+    def _anchor(self, pointer: str) -> tuple[str, Any]:
+        """Facts and live evidence are located through their `at` field (the manifest field
+        they come from); walk up from the match to the nearest object that has one."""
+        if self.mount_for(pointer) is not None:
+            return pointer, None
+        prefixes = [""]
+        for token in split(pointer):
+            prefixes.append(join(prefixes[-1], token))
+        evidence = None
+        for prefix in reversed(prefixes):
+            try:
+                value = resolve(self.document, prefix)
+            except KeyError:
+                continue
+            if isinstance(value, dict):
+                if evidence is None and isinstance(value.get("evidence"), dict):
+                    evidence = value["evidence"]
+                if isinstance(value.get("at"), str):
+                    return value["at"], evidence
+        return pointer, evidence
+
+
+def expand(document: Any, glob: str) -> list[tuple[str, Any]]:
+    """All (pointer, value) pairs matching a pointer glob; `*` matches one key or index."""
+    matches: list[tuple[str, Any]] = [("", document)]
+    for token in split(glob):
+        following = []
+        for pointer, value in matches:
+            if isinstance(value, dict):
+                if token == "*":
+                    following += [(join(pointer, k), v) for k, v in value.items()]
+                elif token in value:
+                    following.append((join(pointer, token), value[token]))
+            elif isinstance(value, list):
+                if token == "*":
+                    following += [(join(pointer, i), v) for i, v in enumerate(value)]
+                elif token.isdigit() and int(token) < len(value):
+                    following.append((join(pointer, token), value[int(token)]))
+        matches = following
+    return matches
+
+
+_PLACEHOLDER = re.compile(r"\{\{|\}\}|\{([^{}]+)\}")
+
+
+@lru_cache(maxsize=512)
+def _template(message: str) -> tuple[tuple[str, dict[str, Any] | None], ...]:
+    """A message split into literal text and compiled `{expression}` placeholders;
+    `{{` and `}}` stand for literal braces."""
+    parts: list[tuple[str, dict[str, Any] | None]] = []
+    position = 0
+    for match in _PLACEHOLDER.finditer(message):
+        parts.append((message[position:match.start()], None))
+        if match.group(1) is None:
+            parts.append((match.group(0)[0], None))
+        else:
+            parts.append(("", jmes.compile_expression(match.group(1))))
+        position = match.end()
+    parts.append((message[position:], None))
+    return tuple(parts)
+
+
+def _show(value: Any) -> str:
+    if isinstance(value, str):
+        return value
+    if isinstance(value, bool) or value is None:
+        return json.dumps(value)
+    if isinstance(value, list):
+        return ", ".join(_show(v) for v in value)
+    if isinstance(value, dict):
+        return json.dumps(value, sort_keys=True)
+    return str(value)
+
+
+def render(message: str, envelope: dict[str, Any]) -> str:
+    return "".join(text if ast is None else _show(jmes.evaluate(ast, envelope))
+                   for text, ast in _template(message))
+
+
+SchemaTest = Callable[[Any], bool]
+
+
+class Evaluator:
+    """Runs rules' checks against one context."""
+
+    def __init__(self, context: Context, schema_test: Callable[[Check], SchemaTest]) -> None:
+        self.context = context
+        self.schema_test = schema_test
+        self.base = {k: v for k, v in context.document.items()}
+        self._expansions: dict[str, list[tuple[str, Any]]] = {}
+
+    def matches(self, glob: str) -> list[tuple[str, Any]]:
+        found = self._expansions.get(glob)
+        if found is None:
+            found = self._expansions[glob] = expand(self.context.document, glob)
+        return found
+
+    def run(self, rules: Iterable[Rule]) -> list[Finding]:
+        findings = []
+        for rule in rules:
+            for check in rule.checks:
+                findings += self._check(rule, check)
+        return findings
+
+    def _check(self, rule: Rule, check: Check) -> Iterator[Finding]:
+        for glob in check.given:
+            for pointer, value in self.matches(glob):
+                envelope = {**self.base, "this": value}
+                if check.when is not None and not _holds(check.when, envelope, default=False):
+                    continue
+                holds = check.expect is None or _holds(check.expect, envelope, default=True)
+                if holds and check.schema is not None:
+                    holds = self.schema_test(check)(value)
+                if holds:
+                    continue
+                location, evidence = self.context.locate(pointer, check.locate)
+                source = "live" if pointer.startswith("/live") else "declared"
+                yield make_finding(rule, render(check.message, envelope), location, value,
+                                   source=source, evidence=evidence,
+                                   manifest=self.context.manifest)
+
+
+def _holds(ast: dict[str, Any], envelope: dict[str, Any], default: bool) -> bool:
+    """A condition's truth; `default` when the input has types the schema already rejects
+    (e.g. `contains()` on a string where a list belongs), which MCP004 reports."""
+    try:
+        return jmes.truthy(jmes.evaluate(ast, envelope))
+    except jmes.EvaluationError:
+        return default
+
+
+def _encloses(outer: str, inner: str) -> bool:
+    return inner == outer or inner.startswith(outer + "/")
+
+
+def drop_overridden(findings: list[Finding], rules: dict[str, Rule]) -> list[Finding]:
+    """One root cause, one finding: drop a finding when a rule listed in its rule's
+    `overridden-by` reports on the same node or an enclosing one, from the same source."""
+    by_code: dict[str, list[Finding]] = {}
+    for finding in findings:
+        by_code.setdefault(finding.code, []).append(finding)
+    kept = []
+    for finding in findings:
+        rule = rules.get(finding.code)
+        overriding = rule.overridden_by if rule else ()
+        if any(other.source == finding.source and other.manifest == finding.manifest
+               and _encloses(other.location.anchor, finding.location.anchor)
+               for code in overriding for other in by_code.get(code, ())):
+            continue
+        kept.append(finding)
+    return kept
+

@@ -1,0 +1,43 @@
+"""`mcplint explain`: a rule's documentation in fixed sections."""
+
+from __future__ import annotations
+
+import textwrap
+
+from mcplint.catalog import SYMPTOMS, Catalog, Rule
+
+
+def _section(title: str, body: str) -> str:
+    return f"{title}\n{textwrap.indent(body.strip(), '  ')}\n"
+
+
+def render(catalog: Catalog, rule: Rule) -> str:
+    documentation = catalog.documentation(rule.code)
+    docs = documentation.get("docs", {})
+    examples = documentation.get("examples", {})
+    lines = [
+        f"{rule.code} {rule.name}",
+        f"  severity: {rule.severity}   mode: {rule.mode_label}   "
+        f"profiles: {', '.join(rule.profiles)}",
+        f"  symptom: {SYMPTOMS[rule.symptom]}",
+        "",
+        _section("What it checks", docs.get("what", rule.summary)),
+    ]
+    if docs.get("why"):
+        lines.append(_section("Why it matters", docs["why"]))
+    if docs.get("fix"):
+        lines.append(_section("How to fix it", docs["fix"]))
+    if examples.get("bad"):
+        lines.append(_section("Bad example", examples["bad"]))
+    if examples.get("good"):
+        lines.append(_section("Good example", examples["good"]))
+    if examples.get("note"):
+        lines.append(_section("Note", examples["note"]))
+    if docs.get("sources"):
+        lines.append(_section("Sources", "\n".join(f"{s['title']}: {s['url']}"
+                                                   for s in docs["sources"])))
+    if rule.origin == "builtin":
+        lines.append(f"Documentation: {str(catalog.data['docs_url']).format(code=rule.code)}")
+    else:
+        lines.append(f"Defined in: {rule.origin}")
+    return "\n".join(lines).rstrip() + "\n"

@@ -1,0 +1,111 @@
+"""IP addresses and networks: what kind they are, and whether a list covers a range.
+
+Python's `ipaddress` alone is not enough (see spec/facts.md): 100.64.1.2 (CGNAT) is neither
+private nor global to it, and 192.0.2.x counts as "private". Addresses are classified
+against explicit networks first, then `is_global` decides the rest.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+from collections.abc import Iterable
+
+Network = ipaddress.IPv4Network | ipaddress.IPv6Network
+Address = ipaddress.IPv4Address | ipaddress.IPv6Address
+
+# Named non-global blocks, most specific first. Anything else non-global is "reserved".
+_NAMED: tuple[tuple[str, str], ...] = (
+    ("0.0.0.0/8", "unspecified"),
+    ("10.0.0.0/8", "private"),
+    ("100.64.0.0/10", "cgnat"),
+    ("127.0.0.0/8", "loopback"),
+    ("169.254.0.0/16", "link-local"),
+    ("172.16.0.0/12", "private"),
+    ("192.168.0.0/16", "private"),
+    ("224.0.0.0/4", "multicast"),
+    ("::/128", "unspecified"),
+    ("::1/128", "loopback"),
+    ("fc00::/7", "private"),
+    ("fe80::/10", "link-local"),
+    ("ff00::/8", "multicast"),
+)
+_NAMED_NETWORKS = tuple((ipaddress.ip_network(net), kind) for net, kind in _NAMED)
+
+# The IANA special-purpose blocks that are not globally routable, used to tell whether a
+# declared network reaches into one (a network's two ends can both be global while its
+# middle is not: 100.0.0.0/8 holds 100.64.0.0/10).
+_NON_GLOBAL_BLOCKS = tuple(ipaddress.ip_network(n) for n in (
+    "0.0.0.0/8", "10.0.0.0/8", "100.64.0.0/10", "127.0.0.0/8", "169.254.0.0/16",
+    "172.16.0.0/12", "192.0.0.0/24", "192.0.2.0/24", "192.168.0.0/16", "198.18.0.0/15",
+    "198.51.100.0/24", "203.0.113.0/24", "224.0.0.0/4", "240.0.0.0/4",
+    "::/127", "::ffff:0:0/96", "100::/64", "2001::/23", "2001:db8::/32", "fc00::/7",
+    "fe80::/10", "ff00::/8",
+))
+
+DESCRIPTIONS = {
+    "private": "private (RFC 1918 / unique local)",
+    "cgnat": "carrier-grade NAT (100.64.0.0/10)",
+    "loopback": "loopback",
+    "link-local": "link-local",
+    "unspecified": "unspecified",
+    "multicast": "multicast",
+    "reserved": "reserved, not globally routable",
+    "partly-non-global": "partly outside the globally routable space",
+}
+
+
+def parse_network(text: str) -> Network | None:
+    """An address or CIDR as a network (host bits allowed), or None if it is neither."""
+    try:
+        return ipaddress.ip_network(text.strip(), strict=False)
+    except ValueError:
+        return None
+
+
+def parse_address(text: str) -> Address | None:
+    try:
+        return ipaddress.ip_address(text.strip().strip("[]"))
+    except ValueError:
+        return None
+
+
+def classify_address(address: Address) -> str:
+    """'global', or the kind of non-global address this is."""
+    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
+        return classify_address(address.ipv4_mapped)
+    for network, kind in _NAMED_NETWORKS:
+        if address.version == network.version and address in network:
+            return kind
+    return "global" if address.is_global else "reserved"
+
+
+def classify_network(network: Network) -> str:
+    """'global' if every address in it is, else the kind (or 'partly-non-global')."""
+    if network.num_addresses == 1:
+        return classify_address(network.network_address)
+    for block in _NON_GLOBAL_BLOCKS:
+        if block.version != network.version or not network.overlaps(block):
+            continue
+        if network.subnet_of(block):  # type: ignore[arg-type]
+            return classify_address(network.network_address)
+        return "partly-non-global"
+    return "global"
+
+
+def is_loopback_host(host: str) -> bool:
+    """localhost, 127.0.0.0/8 or ::1: where the `local` profile accepts plain http."""
+    if host == "localhost" or host.endswith(".localhost"):
+        return True
+    address = parse_address(host)
+    return address is not None and address.is_loopback
+
+
+def covers(allowlist: Iterable[Network], required: Network) -> bool:
+    """Whether the union of `allowlist` contains every address of `required`."""
+    same_version = [n for n in allowlist if n.version == required.version]
+    merged = ipaddress.collapse_addresses(same_version)  # type: ignore[type-var]
+    return any(required.subnet_of(n) for n in merged)  # type: ignore[arg-type]
+
+
+def overlaps_any(network: Network, others: Iterable[Network]) -> bool:
+    return any(network.version == o.version and network.overlaps(o) for o in others)  # type: ignore[arg-type]

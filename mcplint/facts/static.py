@@ -1,0 +1,279 @@
+"""Static facts: what can be computed from the manifest and its declared documents alone.
+
+Each fact is a small JSON-like object with `at`, the JSON pointer (into the evaluated
+document: /manifest/..., /declared/...) of the field it comes from; a finding about the fact
+is located there. Facts never judge; policies do. Inputs may break the schema (the schema
+finding is reported separately), so every accessor checks types and skips what it cannot read.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+from mcplint.facts.addresses import DESCRIPTIONS, classify_network, covers, parse_network
+from mcplint.facts.urls import (
+    as_metadata_urls, canonical, host_of, looks_like_url, path_exempt, path_of, prm_urls, url_facts,
+)
+from mcplint.sourcemap import join
+
+DOCUMENTS = ("resource_metadata", "authorization_server_metadata")
+
+# Which URLs in the declared documents the hosted client's backend fetches.
+_AS_CLOUD_FIELDS = ("token_endpoint", "registration_endpoint")
+
+
+def _get(value: Any, *path: str) -> Any:
+    for key in path:
+        if not isinstance(value, dict):
+            return None
+        value = value.get(key)
+    return value
+
+
+def _strings(value: Any) -> list[str]:
+    return [v for v in value if isinstance(v, str)] if isinstance(value, list) else []
+
+
+def walk_strings(value: Any, pointer: str) -> Iterator[tuple[str, str]]:
+    """Every string in a document, with its pointer."""
+    if isinstance(value, str):
+        yield pointer, value
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            yield from walk_strings(item, join(pointer, key))
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            yield from walk_strings(item, join(pointer, index))
+
+
+def _url_role(pointer: str) -> tuple[str, bool]:
+    """(role, contacted by the hosted client's backend) for a URL found at `pointer`."""
+    if pointer == "/manifest/server/url":
+        return "server", True
+    if pointer == "/manifest/auth/issuer":
+        return "issuer", True
+    if pointer.startswith("/declared/resource_metadata/"):
+        return "prm", False
+    if pointer.startswith("/declared/authorization_server_metadata/"):
+        field = pointer.split("/")[3]
+        if field == "issuer":
+            return "as-issuer", False
+        if field.endswith("_endpoint") or field == "jwks_uri":
+            return "as-endpoint", field in _AS_CLOUD_FIELDS
+        return "as-other", False
+    return "other", False
+
+
+def _urls(manifest: Any, declared: dict[str, Any], data: dict[str, Any]) -> list[dict[str, Any]]:
+    roots = [("/manifest", manifest)] + [(f"/declared/{k}", v) for k, v in declared.items()]
+    urls = []
+    for root, document in roots:
+        for pointer, value in walk_strings(document, root):
+            if not looks_like_url(value):
+                continue
+            role, cloud = _url_role(pointer)
+            urls.append({**url_facts(value, data), "at": pointer, "role": role, "cloud": cloud})
+    return urls
+
+
+class _Dependencies:
+    """The hosts a connector depends on, what is fetched from each, and by whom."""
+
+    def __init__(self) -> None:
+        self.hosts: dict[str, dict[str, Any]] = {}
+
+    def host(self, url: str, at: str) -> dict[str, Any] | None:
+        host = host_of(url)
+        if host is None:
+            return None
+        return self.hosts.setdefault(host, {"host": host, "at": at, "cloud": [], "browser": []})
+
+    def cloud(self, url: str, at: str, purpose: str, urls: list[str]) -> None:
+        entry = self.host(url, at)
+        if entry is not None:
+            entry["cloud"].append({"purpose": purpose, "paths": [path_of(u) for u in urls]})
+
+    def browser(self, url: str, at: str, purpose: str) -> None:
+        entry = self.host(url, at)
+        if entry is not None:
+            entry["browser"].append({"purpose": purpose, "paths": [path_of(url)]})
+
+
+def _dependencies(manifest: Any, declared: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    deps = _Dependencies()
+    server_url = _get(manifest, "server", "url")
+    oauth = _get(manifest, "auth", "type") == "oauth"
+    if looks_like_url(server_url):
+        at = "/manifest/server/url"
+        deps.cloud(server_url, at, "the MCP endpoint", [server_url])
+        if oauth:
+            deps.cloud(server_url, at, "protected resource metadata", prm_urls(server_url))
+    issuer = _get(manifest, "auth", "issuer")
+    if oauth and looks_like_url(issuer):
+        deps.cloud(issuer, "/manifest/auth/issuer", "authorization server metadata",
+                   as_metadata_urls(issuer))
+    as_doc = declared.get("authorization_server_metadata")
+    if oauth and isinstance(as_doc, dict):
+        base = "/declared/authorization_server_metadata"
+        for field in _AS_CLOUD_FIELDS:
+            url = as_doc.get(field)
+            if looks_like_url(url):
+                deps.cloud(url, f"{base}/{field}", field.replace("_", " "), [url])
+        url = as_doc.get("authorization_endpoint")
+        if looks_like_url(url):
+            deps.browser(url, f"{base}/authorization_endpoint", "authorization endpoint")
+    return deps.hosts
+
+
+def _unmet(requirements: list[dict[str, Any]], exempt: list[str]) -> list[str]:
+    """Requirements none of whose paths is exempt, as 'purpose (first path)'."""
+    return [f"{r['purpose']} ({r['paths'][0]})" for r in requirements
+            if not any(path_exempt(p, exempt) for p in r["paths"])]
+
+
+def _waf(host: str, entry: dict[str, Any], dependency: dict[str, Any] | None,
+         data: dict[str, Any]) -> dict[str, Any] | None:
+    waf = entry.get("waf")
+    if not isinstance(waf, dict):
+        return None
+    at = join(join("/manifest/hosts", host), "waf")
+    exempt = _strings(waf.get("exempt_paths"))
+    cloud = dependency["cloud"] if dependency else []
+    browser = dependency["browser"] if dependency else []
+    allowlist_raw = waf.get("ip_allowlist")
+    facts: dict[str, Any] = {
+        "at": at, "host": host, "depended_on": dependency is not None,
+        "has_allowlist": isinstance(allowlist_raw, list),
+        "ai_bot_blocking": waf.get("ai_bot_blocking") is True,
+        "cloud_not_exempt": _unmet(cloud, exempt),
+        "browser_not_exempt": _unmet(browser, exempt),
+    }
+    if isinstance(allowlist_raw, list):
+        networks = [n for n in map(parse_network, _strings(allowlist_raw)) if n is not None]
+        required = [n for n in map(parse_network, data["egress"]["required"]) if n]
+        missing = [str(r) for r in required if not covers(networks, r)]
+        facts["egress_missing"] = missing
+        facts["covers_egress"] = not missing
+    return facts
+
+
+def _host_entries(manifest: Any) -> dict[str, dict[str, Any]]:
+    hosts = _get(manifest, "hosts")
+    if not isinstance(hosts, dict):
+        return {}
+    return {h: e for h, e in hosts.items() if isinstance(e, dict)}
+
+
+def _declared_dns(host: str, entry: dict[str, Any]) -> tuple[list[dict[str, Any]], dict | None]:
+    addresses = _get(entry, "dns", "addresses")
+    if not isinstance(addresses, list):
+        return [], None
+    base = join(join(join("/manifest/hosts", host), "dns"), "addresses")
+    items = []
+    for index, text in enumerate(addresses):
+        network = parse_network(text) if isinstance(text, str) else None
+        if network is None:
+            continue
+        kind = classify_network(network)
+        items.append({
+            "at": join(base, index), "host": host, "value": text, "version": network.version,
+            "global": kind == "global", "kind": kind, "description": DESCRIPTIONS.get(kind, kind),
+        })
+    summary = {
+        "at": base, "host": host,
+        "global": [i["value"] for i in items if i["global"]],
+        "non_global": [i["value"] for i in items if not i["global"]],
+        "has_ipv4": any(i["version"] == 4 for i in items),
+    }
+    return items, summary if items else None
+
+
+def _allowlist_entries(host: str, entry: dict[str, Any], data: dict[str, Any]) -> list[dict]:
+    allowlist = _get(entry, "waf", "ip_allowlist")
+    if not isinstance(allowlist, list):
+        return []
+    retired = [n for n in map(parse_network, data["egress"]["retired"]) if n]
+    base = join(join(join("/manifest/hosts", host), "waf"), "ip_allowlist")
+    entries = []
+    for index, text in enumerate(allowlist):
+        network = parse_network(text) if isinstance(text, str) else None
+        if network is None:
+            continue
+        # A narrow entry holding a retired address was put there for Anthropic; a wide one
+        # (a cloud provider's whole block) was not, and is not this rule's business.
+        held = [str(r.network_address) for r in retired
+                if r.version == network.version and r.subnet_of(network)]  # type: ignore[arg-type]
+        narrow = network.prefixlen >= (24 if network.version == 4 else 64)
+        entries.append({"at": join(base, index), "host": host, "value": text,
+                        "retired": held if narrow else []})
+    return entries
+
+
+def _client(manifest: Any, data: dict[str, Any]) -> dict[str, Any] | None:
+    client = _get(manifest, "auth", "client")
+    if not isinstance(client, dict):
+        return None
+    uris = _strings(client.get("redirect_uris"))
+    has_uris = isinstance(client.get("redirect_uris"), list)
+    at = "/manifest/auth/client/redirect_uris" if has_uris else "/manifest/auth/client"
+    return {"at": at, "redirect_uris": uris,
+            "missing_callbacks": [c for c in data["callbacks"]["hosted"] if c not in uris]}
+
+
+def _url_fact(manifest: Any, by_pointer: dict[str, dict[str, Any]], pointer: str,
+              path: tuple[str, ...], data: dict[str, Any]) -> dict[str, Any] | None:
+    """The facts of a URL field even when it is not URL-shaped (no scheme: not https)."""
+    if pointer in by_pointer:
+        return by_pointer[pointer]
+    value = _get(manifest, *path)
+    if not isinstance(value, str):
+        return None
+    role, cloud = _url_role(pointer)
+    return {**url_facts(value, data), "at": pointer, "role": role, "cloud": cloud}
+
+
+def build(manifest: Any, declared: dict[str, Any], data: dict[str, Any]) -> dict[str, Any]:
+    """The static facts of one manifest and the documents it declares."""
+    urls = _urls(manifest, declared, data)
+    by_pointer = {u["at"]: u for u in urls}
+    facts: dict[str, Any] = {"urls": urls}
+
+    server = _url_fact(manifest, by_pointer, "/manifest/server/url", ("server", "url"), data)
+    if server is not None:
+        facts["server"] = server
+        transport = _get(manifest, "server", "transport")
+        facts["transport"] = {
+            "at": "/manifest/server/transport" if transport == "sse" else server["at"],
+            "declared": transport,
+            "sse": transport == "sse" or server.get("path", "").rstrip("/").endswith("/sse"),
+        }
+    oauth = _get(manifest, "auth", "type") == "oauth"
+    issuer = _url_fact(manifest, by_pointer, "/manifest/auth/issuer", ("auth", "issuer"), data)
+    if oauth and issuer is not None:
+        facts["issuer"] = issuer
+    audience = _get(manifest, "auth", "audience")
+    server_url = _get(manifest, "server", "url")
+    if oauth and isinstance(audience, str) and looks_like_url(server_url):
+        facts["audience"] = {"at": "/manifest/auth/audience", "value": audience,
+                             "expected": canonical(server_url)}
+
+    dependencies = _dependencies(manifest, declared)
+    entries = _host_entries(manifest)
+    for host, dependency in dependencies.items():
+        dependency["declared"] = host in entries
+    facts["hosts"] = list(dependencies.values())
+    facts["waf"] = [w for h, e in entries.items()
+                    if (w := _waf(h, e, dependencies.get(h), data)) is not None]
+    facts["declared_addresses"], facts["declared_dns"] = [], []
+    facts["allowlist_entries"] = []
+    for host, entry in entries.items():
+        items, summary = _declared_dns(host, entry)
+        facts["declared_addresses"] += items
+        if summary:
+            facts["declared_dns"].append(summary)
+        facts["allowlist_entries"] += _allowlist_entries(host, entry, data)
+    client = _client(manifest, data)
+    if client is not None:
+        facts["client"] = client
+    return facts

@@ -1,0 +1,99 @@
+"""Findings: what a rule found, and exactly where."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+from mcplint.catalog import SEVERITIES, Rule
+from mcplint.sourcemap import Span
+
+
+@dataclass(frozen=True)
+class Location:
+    """A place in a file; `file` is None for findings about a URL with no manifest (probe)."""
+
+    file: str | None
+    pointer: str
+    span: Span | None
+    anchor: str = ""  # the pointer in the evaluated document, for "one root cause" grouping
+
+
+@dataclass(frozen=True)
+class Finding:
+    code: str
+    name: str
+    severity: str
+    symptom: str
+    message: str
+    location: Location
+    source: str = "declared"  # declared (static) or live
+    evidence: dict[str, Any] | None = None
+    fingerprint: str = ""
+    manifest: str | None = None
+    related: tuple[tuple[Location, str], ...] = ()
+    suppression: dict[str, str] | None = None  # {"kind": "inline"|"baseline", "reason": ...}
+
+    @property
+    def file(self) -> str | None:
+        return self.location.file
+
+    @property
+    def line(self) -> int | None:
+        return self.location.span.line if self.location.span else None
+
+    @property
+    def column(self) -> int | None:
+        return self.location.span.column if self.location.span else None
+
+    @property
+    def suppressed(self) -> bool:
+        return self.suppression is not None
+
+    def sort_key(self) -> tuple[Any, ...]:
+        return (self.file or "", self.line or 0, self.column or 0, self.code, self.message)
+
+    def with_(self, **changes: Any) -> Finding:
+        return replace(self, **changes)
+
+
+def severity_rank(severity: str) -> int:
+    """0 for error, 1 warning, 2 info: lower is more severe."""
+    return SEVERITIES.index(severity)
+
+
+def at_least(severity: str, threshold: str) -> bool:
+    return threshold != "never" and severity_rank(severity) <= severity_rank(threshold)
+
+
+def fingerprint(code: str, file: str | None, pointer: str, value: Any) -> str:
+    """Stable across edits elsewhere in the file: code, file, pointer and the value's hash,
+    never the line."""
+    value_hash = hashlib.sha256(
+        json.dumps(value, sort_keys=True, default=str).encode()).hexdigest()[:16]
+    key = f"{code}\0{file or ''}\0{pointer}\0{value_hash}"
+    return hashlib.sha256(key.encode()).hexdigest()[:32]
+
+
+def make_finding(rule: Rule, message: str, location: Location, value: Any, *,
+                 source: str = "declared", evidence: dict[str, Any] | None = None,
+                 manifest: str | None = None,
+                 related: tuple[tuple[Location, str], ...] = ()) -> Finding:
+    return Finding(
+        code=rule.code, name=rule.name, severity=rule.severity, symptom=rule.symptom,
+        message=message, location=location, source=source, evidence=evidence,
+        fingerprint=fingerprint(rule.code, location.file, location.pointer, value),
+        manifest=manifest, related=related,
+    )
+
+
+@dataclass
+class FileResult:
+    """Everything one manifest produced."""
+
+    path: str
+    findings: list[Finding] = field(default_factory=list)
+    rules_run: frozenset[str] = frozenset()
+    live: dict[str, Any] | None = None  # the live facts, after `verify`

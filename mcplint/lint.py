@@ -1,0 +1,236 @@
+"""Checking one manifest: load, schema, documents, facts, policies, then selection and
+suppressions. `verify` adds live facts to the same evaluation."""
+
+from __future__ import annotations
+
+import fnmatch
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from mcplint import documents as docs_module
+from mcplint import schemacheck, suppressions
+from mcplint.catalog import Catalog, Check, Rule
+from mcplint.engine import Context, Evaluator, Mount, drop_overridden
+from mcplint.facts import static as static_facts
+from mcplint.findings import FileResult, Finding, Location, make_finding
+from mcplint.settings import Settings, expand_selectors, selected_codes
+from mcplint.sourcemap import FILE_START, SourceMap, join
+from mcplint.yamlsource import Loaded, Problem, load_file
+
+# Live verification plugs in here: given the prepared manifest, it returns live facts.
+LiveRunner = Callable[["Prepared"], dict[str, Any]]
+
+
+@dataclass
+class Prepared:
+    """A manifest that loaded: its data, its documents, how to locate things, what is known."""
+
+    path: Path
+    display: str
+    loaded: Loaded
+    profile: str
+    documents: docs_module.DocumentsResult
+    context: Context
+    findings: list[Finding] = field(default_factory=list)
+
+    @property
+    def manifest(self) -> dict[str, Any]:
+        return self.loaded.data  # type: ignore[no-any-return]
+
+
+class Linter:
+    """Checks manifests with one catalog and one set of settings."""
+
+    def __init__(self, catalog: Catalog, settings: Settings, mode: str = "static",
+                 live: LiveRunner | None = None) -> None:
+        self.catalog = catalog
+        self.settings = settings
+        self.mode = mode
+        self.live = live
+        self._schema_tests: dict[int, Callable[[Any], bool]] = {}
+
+    # -- findings from the stages before the policies ------------------------------------
+    def _finding(self, code: str, message: str, location: Location, value: Any = None,
+                 manifest: str | None = None) -> Finding:
+        return make_finding(self.catalog.rules[code], message, location, value,
+                            manifest=manifest)
+
+    def _problem_finding(self, problem: Problem, file: str, manifest: str) -> Finding:
+        location = Location(file, problem.pointer, problem.span, anchor=problem.pointer)
+        return self._finding(problem.code, problem.message, location, problem.pointer, manifest)
+
+    def lint(self, path: Path, display: str) -> FileResult:
+        prepared, findings = self.prepare(path, display)
+        if prepared is None:
+            return self.finish(display, findings, profile=self.settings.profile_for(None),
+                               texts={})
+        live = self.live(prepared) if self.live is not None else None
+        if live is not None:
+            prepared.context.document["live"] = live
+        findings += self.evaluate(prepared)
+        texts = {display: prepared.loaded.text}
+        for declared in prepared.documents.documents.values():
+            if declared.file and declared.loaded:
+                texts[declared.file] = declared.loaded.text
+        result = self.finish(display, findings, prepared.profile, texts)
+        result.live = live
+        return result
+
+    def prepare(self, path: Path, display: str) -> tuple[Prepared | None, list[Finding]]:
+        """Load and validate; None when nothing more can be checked."""
+        loaded = load_file(path)
+        findings = [self._problem_finding(p, display, display) for p in loaded.problems]
+        if loaded.fatal:
+            return None, findings
+        data = loaded.data
+        if not isinstance(data, dict):
+            what = "empty" if data is None else f"{schemacheck._type_of(data)}, not a mapping"
+            findings.append(self._finding(
+                "MCP004", f"the manifest is {what}; it needs at least version, server and auth",
+                Location(display, "", FILE_START), data, display))
+            return None, findings
+        root_map = loaded.source_map
+        version_problem = schemacheck.version_problem(data)
+        if version_problem is not None:
+            span = root_map.value_span("/version")
+            findings.append(self._finding("MCP004", version_problem,
+                                          Location(display, "/version", span, "/version"),
+                                          data.get("version"), display))
+            return None, findings
+        if not schemacheck.is_valid(data):
+            findings += self._schema_findings(data, root_map, display)
+        result = docs_module.load(data, path)
+        for pointer, why in result.unreadable:
+            findings.append(self._finding(
+                "MCP008", why, Location(display, pointer, root_map.value_span(pointer),
+                                        "/manifest" + pointer), pointer, display))
+        for declared, problem in result.problems:
+            assert declared.file is not None
+            findings.append(self._problem_finding(problem, declared.file, display))
+        profile = self.settings.profile_for(data.get("profile"))
+        context = self._context(path, display, loaded, result, profile)
+        prepared = Prepared(path, display, loaded, profile, result, context)
+        return prepared, findings
+
+    def _schema_findings(self, data: dict[str, Any], source_map: SourceMap,
+                         display: str) -> list[Finding]:
+        findings = []
+        for violation in schemacheck.violations(data):
+            pointer = "".join(join("", token) for token in violation.path)
+            span = (source_map.key_span(pointer) if violation.at_key
+                    else source_map.value_span(pointer))
+            findings.append(self._finding(
+                "MCP004", violation.message, Location(display, pointer, span, pointer),
+                violation.value, display))
+        return findings
+
+    def _context(self, path: Path, display: str, loaded: Loaded,
+                 result: docs_module.DocumentsResult, profile: str) -> Context:
+        mounts = [Mount("/manifest", display, loaded.source_map)]
+        declared: dict[str, Any] = {}
+        for name, document in result.documents.items():
+            declared[name] = document.data
+            if document.file is None:
+                mounts.append(Mount(f"/declared/{name}", display, loaded.source_map,
+                                    f"/auth/{name}"))
+            else:
+                assert document.loaded is not None
+                mounts.append(Mount(f"/declared/{name}", document.file,
+                                    document.loaded.source_map))
+        facts = static_facts.build(loaded.data, declared, self.catalog.data)
+        document = {"manifest": loaded.data, "declared": declared, "facts": facts, "live": {},
+                    "profile": profile, "data": self.catalog.data}
+        return Context(document, mounts, manifest=display)
+
+    # -- policies -----------------------------------------------------------------------
+    def rules_for_mode(self) -> list[Rule]:
+        return [r for r in self.catalog.rules.values()
+                if r.checks and (self.mode == "live" or "static" in r.modes)]
+
+    def evaluate(self, prepared: Prepared) -> list[Finding]:
+        evaluator = Evaluator(prepared.context, self._schema_test)
+        return evaluator.run(self.rules_for_mode())
+
+    def _schema_test(self, check: Check) -> Callable[[Any], bool]:
+        test = self._schema_tests.get(id(check))
+        if test is None:
+            test = self._schema_tests[id(check)] = _schema_test(check)
+        return test
+
+    # -- after the policies: one finding per cause, selection, suppressions --------------
+    def _runs_in_mode(self, rule: Rule) -> bool:
+        return self.mode == "live" or "static" in rule.modes
+
+    def finish(self, display: str, findings: list[Finding], profile: str,
+               texts: dict[str, str]) -> FileResult:
+        findings = drop_overridden(findings, self.catalog.rules)
+        selected = selected_codes(self.catalog, self.settings, profile)
+        selected -= self._per_file_ignores(display)
+        ran = frozenset(c for c in selected if self._runs_in_mode(self.catalog.rules[c]))
+        findings = [self._with_severity(f) for f in findings if f.code in selected]
+        if not self.settings.no_suppress:
+            findings = self._suppress(findings, texts, display, ran)
+        findings.sort(key=Finding.sort_key)
+        return FileResult(display, findings, rules_run=ran)
+
+    def _with_severity(self, finding: Finding) -> Finding:
+        severity = self.settings.severity.get(finding.code)
+        return finding.with_(severity=severity) if severity else finding
+
+    def _per_file_ignores(self, display: str) -> set[str]:
+        codes: set[str] = set()
+        for glob, selectors in self.settings.per_file_ignores.items():
+            if fnmatch.fnmatch(display, glob) or fnmatch.fnmatch(Path(display).name, glob):
+                codes |= expand_selectors(self.catalog, selectors, "per-file-ignores")
+        return codes
+
+    def _lookup(self, name: str) -> str | None:
+        rule = self.catalog.lookup(name)
+        return rule.code if rule else None
+
+    def _suppress(self, findings: list[Finding], texts: dict[str, str], manifest: str,
+                  ran: frozenset[str]) -> list[Finding]:
+        """Mark suppressed findings; add MCP006 (unknown names) and MCP005 (unused)."""
+        directives = {file: suppressions.parse(text) for file, text in texts.items()}
+        about_suppressions: list[Finding] = []
+        for file, found in directives.items():
+            for directive, name in suppressions.resolve(found, self._lookup):
+                about_suppressions.append(self._finding(
+                    "MCP006", f"'{name}' in this suppression is not a rule code or name "
+                    "(see `mcplint rules`)", Location(file, "", directive.span), name, manifest))
+        findings = [_apply(directives, f) for f in findings]
+        for file, found in directives.items():
+            for directive in found:
+                for name, code in directive.codes.items():
+                    if code in ran and code not in directive.used:
+                        about_suppressions.append(self._finding(
+                            "MCP005", f"this suppression of {code} "
+                            f"({self.catalog.rules[code].name}) suppressed nothing; remove it",
+                            Location(file, "", directive.span), f"{directive.kind}={name}",
+                            manifest))
+        # A file-wide disable may silence MCP005/MCP006 too.
+        return findings + [_apply(directives, f) for f in about_suppressions if f.code in ran]
+
+
+def _apply(directives: dict[str, list[suppressions.Directive]], finding: Finding) -> Finding:
+    for directive in directives.get(finding.file or "", ()):
+        if directive.covers(finding.code, finding.line):
+            directive.used.add(finding.code)
+            return finding.with_(suppression={"kind": "inline", "reason": directive.reason})
+    return finding
+
+
+def _schema_test(check: Check) -> Callable[[Any], bool]:
+    """A fast generated validator for built-in policies, jsonschema for users' policies."""
+    if check.validator is not None:
+        from mcplint import fastschema
+
+        name = check.validator
+        return lambda value: fastschema.is_valid(name, value)
+    import jsonschema
+
+    validator = jsonschema.Draft202012Validator(check.schema)
+    return validator.is_valid  # type: ignore[no-any-return]
+

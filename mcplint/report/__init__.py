@@ -1,0 +1,80 @@
+"""Reporters: one module per output format, all fed the same Report."""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from importlib import import_module
+from pathlib import Path
+from typing import IO, Any
+
+from mcplint.catalog import SEVERITIES, Catalog
+from mcplint.findings import FileResult, Finding
+
+REPORT_VERSION = "1"
+
+# format name -> module under mcplint.report (imported only when that format is asked for)
+FORMATS = {"text": "text", "json": "jsonreport"}
+
+
+@dataclass
+class Report:
+    """The outcome of one run, for every reporter."""
+
+    command: str  # check, verify or probe
+    results: list[FileResult]
+    catalog: Catalog
+    color: bool = False
+    verbosity: int = 0
+    extras: dict[str, Any] = field(default_factory=dict)  # e.g. the baseline's stale entries
+
+    @property
+    def findings(self) -> list[Finding]:
+        return [f for r in self.results for f in r.findings]
+
+    @property
+    def active(self) -> list[Finding]:
+        return [f for f in self.findings if not f.suppressed]
+
+    def counts(self) -> dict[str, Any]:
+        active = self.active
+        return {
+            "manifests": len(self.results),
+            "manifests_with_findings": sum(1 for r in self.results
+                                           if any(not f.suppressed for f in r.findings)),
+            "findings": len(active),
+            "suppressed": len(self.findings) - len(active),
+            "by_severity": {s: sum(1 for f in active if f.severity == s) for s in SEVERITIES},
+            "by_symptom": dict(Counter(f.symptom for f in active)),
+        }
+
+    def help_uri(self, code: str) -> str | None:
+        rule = self.catalog.rules.get(code)
+        if rule is None or rule.origin != "builtin":
+            return None
+        return str(self.catalog.data["docs_url"]).format(code=code)
+
+
+Writer = Callable[[Report, IO[str]], None]
+
+
+def writer(format_name: str) -> Writer:
+    module = import_module(f"mcplint.report.{FORMATS[format_name]}")
+    return module.write  # type: ignore[no-any-return]
+
+
+def write_atomically(path: Path, render: Callable[[IO[str]], None]) -> None:
+    """Write via a temporary file in the same folder, so readers never see half a report."""
+    folder = path.parent if str(path.parent) else Path(".")
+    handle = tempfile.NamedTemporaryFile("w", encoding="utf-8", dir=folder, delete=False,
+                                         prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with handle:
+            render(handle)
+        os.replace(handle.name, path)
+    except BaseException:
+        os.unlink(handle.name)
+        raise

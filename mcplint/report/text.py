@@ -1,0 +1,92 @@
+"""`path:line:col: CODE severity name: message`, per file, then a summary by symptom."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import IO, Any
+
+from mcplint.catalog import SYMPTOMS
+from mcplint.findings import Finding
+from mcplint.report import Report
+
+_COLORS = {"error": "red", "warning": "yellow", "info": "blue"}
+
+
+def _style(report: Report, text: str, **style: Any) -> str:
+    if not report.color:
+        return text
+    import click
+
+    return click.style(text, **style)
+
+
+def location(finding: Finding) -> str:
+    if finding.file is None:
+        return str((finding.evidence or {}).get("url") or finding.location.pointer or "-")
+    return f"{finding.file}:{finding.line or 1}:{finding.column or 1}"
+
+
+def evidence_line(evidence: dict[str, Any]) -> str:
+    """One line a reader can reproduce: the request, what came back, what is at fault."""
+    parts = []
+    if evidence.get("method") or evidence.get("url"):
+        parts.append(" ".join(str(evidence[k]) for k in ("method", "url") if evidence.get(k)))
+    if evidence.get("status") is not None:
+        parts.append(f"-> {evidence['status']}")
+    if evidence.get("error"):
+        parts.append(f"({evidence['error']})")
+    for key in ("header", "field", "answers", "resolver"):
+        if evidence.get(key):
+            parts.append(f"{key}: {evidence[key]}")
+    return " ".join(parts)
+
+
+def _finding_lines(report: Report, finding: Finding) -> Iterable[str]:
+    severity = _style(report, finding.severity, fg=_COLORS[finding.severity], bold=True)
+    head = _style(report, location(finding), bold=True)
+    line = f"{head}: {finding.code} {severity} {finding.name}: {finding.message}"
+    if finding.suppressed:
+        reason = (finding.suppression or {}).get("reason")
+        line += _style(report, f"  [suppressed{': ' + reason if reason else ''}]", dim=True)
+    yield line
+    if finding.evidence:
+        yield f"    evidence: {evidence_line(finding.evidence)}"
+    if report.verbosity > 0:
+        uri = report.help_uri(finding.code)
+        if uri:
+            yield f"    docs: {uri}"
+
+
+def _plural(count: int, word: str) -> str:
+    return f"{count} {word}{'' if count == 1 else 's'}"
+
+
+def summary_lines(report: Report) -> Iterable[str]:
+    counts = report.counts()
+    manifests = _plural(counts["manifests"], "manifest")
+    suppressed = f" ({counts['suppressed']} suppressed)" if counts["suppressed"] else ""
+    if not counts["findings"]:
+        yield _style(report, f"No problems found in {manifests}{suppressed}.", fg="green")
+        return
+    severities = ", ".join(_plural(n, s) for s, n in counts["by_severity"].items() if n)
+    yield (f"Found {_plural(counts['findings'], 'problem')} ({severities}) in "
+           f"{counts['manifests_with_findings']} of {manifests}{suppressed}.")
+    for symptom, text in SYMPTOMS.items():
+        findings = [f for f in report.active if f.symptom == symptom]
+        if findings:
+            codes = ", ".join(sorted({f.code for f in findings}))
+            yield f"  {text}: {len(findings)}  ({codes})"
+
+
+def write(report: Report, out: IO[str]) -> None:
+    for result in report.results:
+        shown = [f for f in result.findings if not f.suppressed or report.verbosity > 0]
+        if not shown:
+            continue
+        for finding in shown:
+            for line in _finding_lines(report, finding):
+                out.write(line + "\n")
+        out.write("\n")
+    if report.verbosity >= 0:
+        for line in summary_lines(report):
+            out.write(line + "\n")

@@ -1,0 +1,93 @@
+"""One run of check/verify/probe: settings, catalog, manifests, reports, exit code."""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+from typing import Any
+
+from mcplint import discover
+from mcplint.catalog import Catalog, load_builtin, load_policy_dir
+from mcplint.findings import FileResult, at_least
+from mcplint.lint import Linter, LiveRunner
+from mcplint.report import FORMATS, Report, write_atomically, writer
+from mcplint.settings import Settings, UsageError
+
+
+def settings_from(options: dict[str, Any]) -> Settings:
+    return Settings(
+        cli_profile=options.get("profile"),
+        select=split_codes(options.get("select")) or None,
+        ignore=split_codes(options.get("ignore")),
+        fail_on=options.get("fail_on") or "error",
+        no_suppress=bool(options.get("no_suppress")),
+        force_exclude=bool(options.get("force_exclude")),
+    )
+
+
+def split_codes(values: tuple[str, ...] | None) -> tuple[str, ...]:
+    return tuple(c.strip() for v in values or () for c in v.split(",") if c.strip())
+
+
+def outputs(options: dict[str, Any]) -> list[tuple[str, str | None]]:
+    """(format, file or None for stdout) pairs, in order."""
+    formats = list(options.get("formats") or ())
+    files = list(options.get("outputs") or ())
+    if not formats:
+        formats = ["github" if os.environ.get("GITHUB_ACTIONS") == "true" else "text"]
+    if len(files) > len(formats):
+        raise UsageError("more --output files than --format options: pair each --output "
+                         "with a --format, in order")
+    pairs = [(f, files[i] if i < len(files) else None) for i, f in enumerate(formats)]
+    if sum(1 for _, file in pairs if file is None) > 1:
+        raise UsageError("only one report can go to stdout: give --output for the others")
+    for name, _ in pairs:
+        if name not in FORMATS:
+            raise UsageError(f"--format {name} is not available in this build")
+    return pairs
+
+
+def use_color(choice: str, to_stdout: bool) -> bool:
+    if choice == "always":
+        return True
+    if choice == "never" or "NO_COLOR" in os.environ:
+        return False
+    return to_stdout and sys.stdout.isatty()
+
+
+def catalog_for(options: dict[str, Any]) -> Catalog:
+    catalog = load_builtin()
+    for folder in options.get("policy_dirs") or ():
+        load_policy_dir(catalog, Path(folder))
+    return catalog
+
+
+def exit_code(results: list[FileResult], fail_on: str) -> int:
+    failing = any(at_least(f.severity, fail_on) for r in results for f in r.findings
+                  if not f.suppressed)
+    return 1 if failing else 0
+
+
+def run(command: str, paths: tuple[str, ...], options: dict[str, Any],
+        live: LiveRunner | None = None) -> int:
+    settings = settings_from(options)
+    catalog = catalog_for(options)
+    pairs = outputs(options)
+    # Validate --select/--ignore before any work, so a typo is a usage error, not "no finding".
+    from mcplint.settings import selected_codes
+
+    selected_codes(catalog, settings, settings.profile_for(None))
+    manifests = discover.select(paths, settings.exclude, settings.force_exclude)
+    linter = Linter(catalog, settings, mode="live" if live else "static", live=live)
+    results = [linter.lint(path, shown) for path, shown in manifests]
+    verbosity = -1 if options.get("quiet") else options.get("verbose", 0)
+    for format_name, file in pairs:
+        report = Report(command, results, catalog, verbosity=verbosity,
+                        color=use_color(options.get("color", "auto"), file is None))
+        render = writer(format_name)
+        if file is None:
+            render(report, sys.stdout)
+        else:
+            write_atomically(Path(file), lambda out, r=report: render(r, out))
+    return exit_code(results, settings.fail_on)
