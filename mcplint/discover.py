@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import fnmatch
 import os
-import subprocess
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 
@@ -24,6 +23,8 @@ def _hidden(relative: Path) -> bool:
 
 def _git_files(folder: Path) -> list[Path] | None:
     """Tracked and untracked-but-not-ignored files, as git sees them; None outside git."""
+    import subprocess
+
     try:
         completed = subprocess.run(
             ["git", "ls-files", "--cached", "--others", "--exclude-standard", "-z"],

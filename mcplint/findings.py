@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import json
 from dataclasses import dataclass, field, replace
 from typing import Any
@@ -71,6 +70,8 @@ def at_least(severity: str, threshold: str) -> bool:
 def fingerprint(code: str, file: str | None, pointer: str, value: Any) -> str:
     """Stable across edits elsewhere in the file: code, file, pointer and the value's hash,
     never the line."""
+    import hashlib  # OpenSSL's load is measurable at start-up; only findings need it
+
     value_hash = hashlib.sha256(
         json.dumps(value, sort_keys=True, default=str).encode()).hexdigest()[:16]
     key = f"{code}\0{file or ''}\0{pointer}\0{value_hash}"

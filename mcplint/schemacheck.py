@@ -7,7 +7,6 @@ manifest pays for jsonschema, which then explains each violation.
 
 from __future__ import annotations
 
-import difflib
 import json
 from collections.abc import Iterator
 from typing import Any
@@ -99,6 +98,8 @@ def _explain(error: Any) -> Iterator[Violation]:
     where = describe(path)
     custom = error.schema.get("x-message") if isinstance(error.schema, dict) else None
     kind = error.validator
+    import difflib
+
     if "propertyNames" in error.absolute_schema_path:
         rule = (error.schema.get("description") or error.message).rstrip(".")
         yield Violation(path + [error.instance], f"'{error.instance}' is not a valid key in "

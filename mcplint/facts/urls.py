@@ -44,7 +44,8 @@ def noncanonical_reasons(url: str) -> list[str]:
     except ValueError:
         return []
     reasons = []
-    if parts.scheme != parts.scheme.lower():
+    scheme = url.split(":", 1)[0]  # urlsplit lowercases the scheme it returns
+    if scheme != scheme.lower():
         reasons.append("uppercase scheme")
     host_and_port = parts.netloc.rpartition("@")[2]
     if host_and_port != host_and_port.lower():

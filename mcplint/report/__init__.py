@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import tempfile
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -68,6 +67,8 @@ def writer(format_name: str) -> Writer:
 
 def write_atomically(path: Path, render: Callable[[IO[str]], None]) -> None:
     """Write via a temporary file in the same folder, so readers never see half a report."""
+    import tempfile
+
     folder = path.parent if str(path.parent) else Path(".")
     handle = tempfile.NamedTemporaryFile("w", encoding="utf-8", dir=folder, delete=False,
                                          prefix=f".{path.name}.", suffix=".tmp")

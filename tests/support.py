@@ -1,0 +1,82 @@
+"""Helpers shared by the tests: run the installed `mcplint` as a user would, lint text
+in-process, and read the spec's rule catalog."""
+
+from __future__ import annotations
+
+import json
+import re
+import resource
+import subprocess
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from livestack.env import REPO_ROOT, child_env, venv_script
+
+SHARED = REPO_ROOT.parent / "shared"
+MARKER = re.compile(r"#\s*<-\s*([A-Z]+[0-9]{3})")
+MEMORY_LIMIT = 1024 * 1024 * 1024  # 1 GiB of address space for each mcplint child
+
+
+def _limit_memory() -> None:
+    resource.setrlimit(resource.RLIMIT_AS, (MEMORY_LIMIT, MEMORY_LIMIT))
+
+
+def run_mcplint(*args: str, cwd: Path | None = None, env: Mapping[str, str] | None = None,
+                timeout: float = 60) -> subprocess.CompletedProcess[str]:
+    """Run the installed console script with the network guard, in bounded memory."""
+    return subprocess.run(
+        [venv_script("mcplint"), *args], cwd=cwd, env=child_env(env), capture_output=True,
+        text=True, timeout=timeout, preexec_fn=_limit_memory, check=False)
+
+
+def run_json(*args: str, cwd: Path | None = None, **kwargs: Any) -> tuple[int, dict[str, Any]]:
+    completed = run_mcplint(*args, "--format", "json", cwd=cwd, **kwargs)
+    assert completed.returncode in (0, 1), completed.stderr
+    return completed.returncode, json.loads(completed.stdout)
+
+
+def write_files(folder: Path, files: Mapping[str, str]) -> None:
+    for name, text in files.items():
+        path = folder / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text, encoding="utf-8")
+
+
+def marked_lines(text: str, code: str) -> set[int]:
+    """Lines of an example marked `# <- CODE`."""
+    return {number for number, line in enumerate(text.splitlines(), start=1)
+            if (m := MARKER.search(line)) and m.group(1) == code}
+
+
+def spec_catalog() -> dict[str, dict[str, str]]:
+    """The rule tables of spec/rules.md: code -> {name, sev, mode, sym, prof}."""
+    rules: dict[str, dict[str, str]] = {}
+    header: list[str] = []
+    for line in (SHARED / "spec" / "rules.md").read_text().splitlines():
+        cells = [c.strip() for c in line.strip().strip("|").split("|")]
+        if line.startswith("| code"):
+            header = cells
+        elif line.startswith("| MCP") and header:
+            rules[cells[0]] = dict(zip(header, cells))
+    return rules
+
+
+def lint_folder(folder: Path, manifest: str, files: Mapping[str, str] | None = None,
+                **settings: Any) -> list[Any]:
+    """Write a manifest (and files beside it) and check it in-process; the findings."""
+    import os
+
+    from mcplint.catalog import load_builtin
+    from mcplint.lint import Linter
+    from mcplint.settings import Settings
+
+    write_files(folder, {"mcp-connector.yaml": manifest, **(files or {})})
+    previous = Path.cwd()
+    os.chdir(folder)  # paths are displayed relative to the current folder
+    try:
+        result = Linter(load_builtin(), Settings(**settings)).lint(
+            Path("mcp-connector.yaml"), "mcp-connector.yaml")
+    finally:
+        os.chdir(previous)
+    return result.findings

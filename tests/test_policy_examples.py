@@ -1,0 +1,52 @@
+"""Every policy's own examples, run as tests: the bad one fires the rule on each line
+marked `# <- CODE`, the good one does not fire it (and is clean above `info`).
+Driven by the policy files: a new policy is tested without new test code."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from mcplint.policyfiles import read_policy
+from support import lint_folder, marked_lines
+
+POLICIES = sorted((Path(__file__).resolve().parent.parent / "policies").glob("MCP*.yaml"))
+
+
+def _examples() -> list[Any]:
+    cases = []
+    for path in POLICIES:
+        policy, docs = read_policy(path)
+        examples = docs["examples"]
+        for kind in ("bad", "good"):
+            if kind in examples:
+                cases.append(pytest.param(policy["code"], kind, examples,
+                                          id=f"{policy['code']}-{kind}"))
+    return cases
+
+
+@pytest.mark.parametrize(("code", "kind", "examples"), _examples())
+def test_example(tmp_path: Path, code: str, kind: str, examples: dict[str, Any]) -> None:
+    text = examples[kind]
+    findings = lint_folder(tmp_path, text, examples.get("files"))
+    fired = {f.line for f in findings if f.code == code and not f.suppressed}
+    if kind == "bad":
+        expected = marked_lines(text, code)
+        assert expected, f"the bad example of {code} marks no line with '# <- {code}'"
+        assert fired == expected, [(f.code, f.line, f.message) for f in findings]
+    else:
+        assert not fired, [(f.code, f.line, f.message) for f in findings if f.code == code]
+        noisy = [(f.code, f.line, f.message) for f in findings
+                 if f.severity != "info" and not f.suppressed]
+        assert not noisy, f"the good example of {code} is not clean: {noisy}"
+
+
+def test_every_static_rule_has_both_examples() -> None:
+    missing = []
+    for path in POLICIES:
+        policy, docs = read_policy(path)
+        if "static" in policy["modes"] and not {"bad", "good"} <= set(docs["examples"]):
+            missing.append(policy["code"])
+    assert not missing, f"static rules without a bad and a good example: {missing}"
