@@ -457,7 +457,7 @@ class Catalog:
             self._mcp_site("endpoint-404", {MCP_PATH: Static.html(404, HTML_404)}),
         )
         self._add(
-            "endpoint-405", "prm", "POST /mcp: 405 with Allow: GET", ("MCP108",),
+            "endpoint-405", "prm", "POST /mcp: 405 with Allow: GET, HEAD", ("MCP108",),
             self._mcp_site("endpoint-405", {MCP_PATH: Static.json(405, {"error": "method_not_allowed"}, (("Allow", "GET, HEAD"),))}),
         )
         self._add(
@@ -471,11 +471,11 @@ class Catalog:
             self._mcp_site("token-accepts-malformed", {MCP_PATH: When("$http_authorization", Static.json(200, accepted), Proxy("mcp"))}),
         )
         self._add(
-            "ssrf-metadata", "prm", "401 whose resource_metadata is https://169.254.169.254/latest/meta-data/", ("MCP412", "MCP405"),
+            "ssrf-metadata", "prm", "401 whose resource_metadata is https://169.254.169.254/latest/meta-data/ (must never be requested)", ("MCP201", "MCP405"),
             self._mcp_site("ssrf-metadata", {MCP_PATH: challenge("https://169.254.169.254/latest/meta-data/")}),
         )
         self._add(
-            "ssrf-loopback", "prm", "401 whose resource_metadata is https://127.0.0.1/.well-known/oauth-protected-resource/mcp", ("MCP412", "MCP405"),
+            "ssrf-loopback", "prm", "401 whose resource_metadata is https://127.0.0.1/.well-known/oauth-protected-resource/mcp (must never be requested)", ("MCP201", "MCP405"),
             self._mcp_site("ssrf-loopback", {MCP_PATH: challenge("https://127.0.0.1" + prm_path)}),
         )
 

@@ -1,9 +1,12 @@
 """Starting and stopping the stack's processes, and waiting for them to be ready.
 
 Every process gets its own session (so its whole group, nginx workers included, can
-be killed at once), its output in a log file, and the kernel's promise to kill it if
-the test process dies without cleaning up (PR_SET_PDEATHSIG). An atexit hook stops
-whatever is still running when the interpreter ends normally.
+be killed at once) and its output in a log file. An atexit hook stops whatever is
+still running when the interpreter ends. If the test process dies without cleaning
+up (SIGKILL, a crash), a small reaper process, which learns every process group
+through a pipe, sees the pipe close and kills the groups still registered; the
+kernel's PR_SET_PDEATHSIG is a second net for children that keep their credentials
+(dnsmasq and nginx workers drop it when they change user).
 """
 
 from __future__ import annotations
@@ -15,6 +18,7 @@ import os
 import signal
 import socket
 import subprocess
+import sys
 import time
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
@@ -62,6 +66,7 @@ class ManagedProcess:
             self._log.close()
             raise StackError(f"{name}: cannot run {self.argv[0]}: {error}") from error
         _running.add(self)
+        _reaper.register(self.pid)
 
     @property
     def pid(self) -> int:
@@ -93,6 +98,7 @@ class ManagedProcess:
     def stop(self, timeout: float = 5.0) -> None:
         """Terminate the whole process group; kill it if it does not go in time."""
         _running.discard(self)
+        _reaper.unregister(self.pid)
         try:
             if self.alive():
                 _kill_group(self.pid, signal.SIGTERM)
@@ -121,6 +127,48 @@ _LIBC = ctypes.CDLL(None, use_errno=True)
 def _die_with_parent() -> None:
     """In the child, before exec: ask the kernel for SIGKILL when the test process dies."""
     _LIBC.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
+
+
+_REAPER_CODE = """
+import os, signal, sys
+groups = set()
+for line in sys.stdin:
+    pgid = int(line)
+    groups.add(pgid) if pgid > 0 else groups.discard(-pgid)
+for pgid in groups:
+    try:
+        os.killpg(pgid, signal.SIGKILL)
+    except OSError:
+        pass
+"""
+
+
+class _Reaper:
+    """Kills registered process groups once this process is gone (its stdin closes)."""
+
+    def __init__(self) -> None:
+        self._popen: subprocess.Popen[bytes] | None = None
+
+    def register(self, pgid: int) -> None:
+        self._send(pgid)
+
+    def unregister(self, pgid: int) -> None:
+        self._send(-pgid)
+
+    def _send(self, value: int) -> None:
+        if self._popen is None or self._popen.poll() is not None:
+            self._popen = subprocess.Popen(
+                [sys.executable, "-S", "-c", _REAPER_CODE],
+                stdin=subprocess.PIPE,
+                stdout=subprocess.DEVNULL,
+                start_new_session=True,  # not in the terminal's group: Ctrl-C must not end it first
+            )
+        assert self._popen.stdin is not None
+        self._popen.stdin.write(f"{value}\n".encode())
+        self._popen.stdin.flush()
+
+
+_reaper = _Reaper()
 
 
 @atexit.register

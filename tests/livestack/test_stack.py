@@ -25,7 +25,7 @@ import httpx
 import pytest
 import yaml
 
-from livestack import CLAUDE_CALLBACK, SCOPES, SLOW_SECONDS, Proxy, Stack, Static
+from livestack import CLAUDE_CALLBACK, SCOPES, SLOW_SECONDS, Proxy, Stack, StackError, Static
 from livestack.catalog import DNS_ANSWERS, HOSTILE, PRM_PATH
 
 INITIALIZE = {
@@ -603,7 +603,20 @@ def test_delay_covers_the_healthy_path(livestack: Stack) -> None:
     with livestack.delay(150):
         delayed = [timed(method, label, path, **kwargs) for method, label, path, kwargs in calls]
     assert all(elapsed >= 0.15 for elapsed in delayed), delayed
-    assert timed("GET", "mcp", PRM_PATH + "/mcp") < 0.15
+    assert not livestack.delay_file.exists()  # back to no delay
+
+
+def test_readme_documents_every_scenario(livestack: Stack) -> None:
+    readme = (Path(__file__).parent / "README.md").read_text()
+    missing = [s.id for s in livestack.scenarios.values() if f"| `{s.id}` | {s.summary.replace('|', chr(92) + '|')} |" not in readme]
+    assert not missing, f"README.md scenario table is out of date for: {missing}"
+
+
+def test_missing_peer_is_an_error(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A machine without a peer fails the tests that need it, with the way out."""
+    monkeypatch.setenv("PATH", str(tmp_path))  # no node, no nginx
+    with pytest.raises(StackError, match="install.sh"):
+        Stack(tmp_path / "stack").start()
 
 
 def test_access_log_names_hosts(livestack: Stack) -> None:
