@@ -122,7 +122,9 @@ SPA_PAGE = """<!doctype html><html lang="en"><head><meta charset="utf-8"><title>
 """
 
 HTML_404 = "<html><head><title>404 Not Found</title></head><body><h1>Not Found</h1></body></html>\n"
-HTML_500 = "<html><head><title>500 Internal Server Error</title></head><body><h1>Internal Server Error</h1></body></html>\n"
+HTML_500 = (
+    "<html><head><title>500 Internal Server Error</title></head><body><h1>Internal Server Error</h1></body></html>\n"
+)
 
 
 def prm(resource: str, issuers: list[str], scopes: tuple[str, ...] = SCOPES) -> dict[str, Any]:
@@ -273,7 +275,11 @@ class Catalog:
         host = self.host(label)
 
         def build(_: Mapping[str, Any]) -> Site:
-            return Site(host, routes=dict(routes or {}), default=Proxy("mcp", issuer=proxy.get("issuer"), scopes=proxy.get("scopes")))
+            return Site(
+                host,
+                routes=dict(routes or {}),
+                default=Proxy("mcp", issuer=proxy.get("issuer"), scopes=proxy.get("scopes")),
+            )
 
         return build
 
@@ -333,12 +339,20 @@ class Catalog:
 
         # -- edge ------------------------------------------------------------------
         self._add(
-            "redirect-cross-host", "edge", f"POST /mcp: 307 to https://{self.healthy_mcp_host}/mcp", ("MCP305",),
-            self._mcp_site("redirect-cross-host", {MCP_PATH: Redirect(307, f"https://{self.healthy_mcp_host}{MCP_PATH}")}),
+            "redirect-cross-host",
+            "edge",
+            f"POST /mcp: 307 to https://{self.healthy_mcp_host}/mcp",
+            ("MCP305",),
+            self._mcp_site(
+                "redirect-cross-host", {MCP_PATH: Redirect(307, f"https://{self.healthy_mcp_host}{MCP_PATH}")}
+            ),
         )
         same = zone_host("redirect-same-host")
         self._add(
-            "redirect-same-host", "edge", "POST /mcp: 308 to /mcp/ on the same host (which works)", ("MCP306",),
+            "redirect-same-host",
+            "edge",
+            "POST /mcp: 308 to /mcp/ on the same host (which works)",
+            ("MCP306",),
             self._mcp_site(
                 "redirect-same-host",
                 {MCP_PATH: Redirect(308, f"https://{same}{MCP_PATH}/"), MCP_PATH + "/": Proxy("mcp", path=MCP_PATH)},
@@ -346,48 +360,103 @@ class Catalog:
         )
         loop = zone_host("redirect-loop")
         self._add(
-            "redirect-loop", "edge", "/mcp: 307 to /mcp/, /mcp/: 307 to /mcp", ("MCP306",),
+            "redirect-loop",
+            "edge",
+            "/mcp: 307 to /mcp/, /mcp/: 307 to /mcp",
+            ("MCP306",),
             self._mcp_site(
                 "redirect-loop",
-                {MCP_PATH: Redirect(307, f"https://{loop}{MCP_PATH}/"), MCP_PATH + "/": Redirect(307, f"https://{loop}{MCP_PATH}")},
+                {
+                    MCP_PATH: Redirect(307, f"https://{loop}{MCP_PATH}/"),
+                    MCP_PATH + "/": Redirect(307, f"https://{loop}{MCP_PATH}"),
+                },
             ),
         )
         cf = zone_host("edge-cloudflare-block")
         self._add(
-            "edge-cloudflare-block", "edge", "every path: 403 HTML challenge page, cf-mitigated: challenge, cf-ray", ("MCP307",),
-            lambda _: Site(cf, default=Static.html(403, CF_CHALLENGE_PAGE.format(host=cf), (
-                ("cf-mitigated", "challenge"), ("cf-ray", "8f2b1c0d9e8a7b6c-LHR"),
-                ("cache-control", "private, max-age=0, no-store, no-cache, must-revalidate"),
-            ))),
+            "edge-cloudflare-block",
+            "edge",
+            "every path: 403 HTML challenge page, cf-mitigated: challenge, cf-ray",
+            ("MCP307",),
+            lambda _: Site(
+                cf,
+                default=Static.html(
+                    403,
+                    CF_CHALLENGE_PAGE.format(host=cf),
+                    (
+                        ("cf-mitigated", "challenge"),
+                        ("cf-ray", "8f2b1c0d9e8a7b6c-LHR"),
+                        ("cache-control", "private, max-age=0, no-store, no-cache, must-revalidate"),
+                    ),
+                ),
+            ),
         )
         rl = zone_host("edge-rate-limit")
         self._add(
-            "edge-rate-limit", "edge", "every path: 429 Cloudflare error 1015 page, cf-ray, retry-after", ("MCP307",),
-            lambda _: Site(rl, default=Static.html(429, CF_RATE_LIMIT_PAGE.format(host=rl), (
-                ("cf-ray", "8f2b1c0d9e8a7b6c-LHR"), ("retry-after", "60"),
-            ))),
+            "edge-rate-limit",
+            "edge",
+            "every path: 429 Cloudflare error 1015 page, cf-ray, retry-after",
+            ("MCP307",),
+            lambda _: Site(
+                rl,
+                default=Static.html(
+                    429,
+                    CF_RATE_LIMIT_PAGE.format(host=rl),
+                    (
+                        ("cf-ray", "8f2b1c0d9e8a7b6c-LHR"),
+                        ("retry-after", "60"),
+                    ),
+                ),
+            ),
         )
         aws = zone_host("edge-aws-waf-block")
         self._add(
-            "edge-aws-waf-block", "edge", "every path: 403 CloudFront/AWS WAF page, x-amzn-waf-action, x-amzn-requestid", ("MCP307",),
-            lambda _: Site(aws, default=Static.html(403, AWS_BLOCK_PAGE, (
-                ("x-amzn-waf-action", "block"), ("x-amzn-requestid", "9b2f6a52-1c3e-4d7a-8e0f-5a4b3c2d1e0f"),
-                ("x-cache", "Error from cloudfront"), ("x-amz-cf-pop", "FRA56-P1"),
-                ("x-amz-cf-id", "2kXvS4m9aQ3bT7cN1pL8rE5wY6uI0oZ-HgFdSaJkLq=="),
-            ))),
+            "edge-aws-waf-block",
+            "edge",
+            "every path: 403 CloudFront/AWS WAF page, x-amzn-waf-action, x-amzn-requestid",
+            ("MCP307",),
+            lambda _: Site(
+                aws,
+                default=Static.html(
+                    403,
+                    AWS_BLOCK_PAGE,
+                    (
+                        ("x-amzn-waf-action", "block"),
+                        ("x-amzn-requestid", "9b2f6a52-1c3e-4d7a-8e0f-5a4b3c2d1e0f"),
+                        ("x-cache", "Error from cloudfront"),
+                        ("x-amz-cf-pop", "FRA56-P1"),
+                        ("x-amz-cf-id", "2kXvS4m9aQ3bT7cN1pL8rE5wY6uI0oZ-HgFdSaJkLq=="),
+                    ),
+                ),
+            ),
         )
         wrong = zone_host("tls-wrong-cert")
         self._add(
-            "tls-wrong-cert", "edge", f"healthy, but the certificate is for {self.wrong_cert_name}", ("MCP309",),
+            "tls-wrong-cert",
+            "edge",
+            f"healthy, but the certificate is for {self.wrong_cert_name}",
+            ("MCP309",),
             lambda _: Site(wrong, default=Proxy("mcp"), cert_host=self.wrong_cert_name),
         )
-        self._add("unreachable-timeout", "edge", "accepts TCP, never answers (not even the TLS handshake)", ("MCP308",), None, endpoint="blackhole")
-        self._add("unreachable-refused", "edge", "nothing listens: connection refused", ("MCP308",), None, endpoint="refused")
+        self._add(
+            "unreachable-timeout",
+            "edge",
+            "accepts TCP, never answers (not even the TLS handshake)",
+            ("MCP308",),
+            None,
+            endpoint="blackhole",
+        )
+        self._add(
+            "unreachable-refused", "edge", "nothing listens: connection refused", ("MCP308",), None, endpoint="refused"
+        )
 
         # -- protected resource discovery (MCP4xx) -----------------------------------
         def challenge(resource_metadata: str | None) -> Static:
-            return Static.json(401, {"error": "invalid_token", "error_description": "Authentication required"},
-                               (("WWW-Authenticate", bearer_challenge(resource_metadata)),))
+            return Static.json(
+                401,
+                {"error": "invalid_token", "error_description": "Authentication required"},
+                (("WWW-Authenticate", bearer_challenge(resource_metadata)),),
+            )
 
         def prm_of(label: str, **changes: Any) -> dict[str, Any]:
             document = prm(self.url(label), [self.healthy_issuer])
@@ -395,92 +464,198 @@ class Catalog:
             return document
 
         self._add(
-            "challenge-root-prm", "prm", "401 without resource_metadata; PRM only at /.well-known/oauth-protected-resource", ("MCP403",),
-            self._mcp_site("challenge-root-prm", {
-                MCP_PATH: challenge(None),
-                PRM_PATH: Static.json(200, prm_of("challenge-root-prm")),
-                prm_path: NOT_FOUND,
-            }),
+            "challenge-root-prm",
+            "prm",
+            "401 without resource_metadata; PRM only at /.well-known/oauth-protected-resource",
+            ("MCP403",),
+            self._mcp_site(
+                "challenge-root-prm",
+                {
+                    MCP_PATH: challenge(None),
+                    PRM_PATH: Static.json(200, prm_of("challenge-root-prm")),
+                    prm_path: NOT_FOUND,
+                },
+            ),
         )
         self._add(
-            "challenge-path-prm", "prm", "401 without resource_metadata; PRM only at the path-inserted URL", ("MCP403",),
+            "challenge-path-prm",
+            "prm",
+            "401 without resource_metadata; PRM only at the path-inserted URL",
+            ("MCP403",),
             self._mcp_site("challenge-path-prm", {MCP_PATH: challenge(None)}),
         )
         self._add(
-            "prm-missing", "prm", "401 with resource_metadata, but no PRM anywhere (404)", ("MCP405",),
+            "prm-missing",
+            "prm",
+            "401 with resource_metadata, but no PRM anywhere (404)",
+            ("MCP405",),
             self._mcp_site("prm-missing", {prm_path: NOT_FOUND}),
         )
         self._add(
-            "prm-resource-slash", "prm", "PRM resource is https://<host>/mcp/ (trailing slash)", ("MCP407",),
-            self._mcp_site("prm-resource-slash", {prm_path: Static.json(200, prm_of("prm-resource-slash", resource=self.url("prm-resource-slash") + "/"))}),
+            "prm-resource-slash",
+            "prm",
+            "PRM resource is https://<host>/mcp/ (trailing slash)",
+            ("MCP407",),
+            self._mcp_site(
+                "prm-resource-slash",
+                {
+                    prm_path: Static.json(
+                        200, prm_of("prm-resource-slash", resource=self.url("prm-resource-slash") + "/")
+                    )
+                },
+            ),
         )
         self._add(
-            "prm-issuer-slash", "prm", f"PRM authorization_servers = [{self.healthy_issuer}/] (trailing slash)", ("MCP409",),
-            self._mcp_site("prm-issuer-slash", {prm_path: Static.json(200, prm_of("prm-issuer-slash", authorization_servers=[self.healthy_issuer + "/"]))}),
+            "prm-issuer-slash",
+            "prm",
+            f"PRM authorization_servers = [{self.healthy_issuer}/] (trailing slash)",
+            ("MCP409",),
+            self._mcp_site(
+                "prm-issuer-slash",
+                {
+                    prm_path: Static.json(
+                        200, prm_of("prm-issuer-slash", authorization_servers=[self.healthy_issuer + "/"])
+                    )
+                },
+            ),
         )
         self._add(
-            "prm-offline-access", "prm", "PRM scopes_supported includes offline_access (MCP SDK, required_scopes)", ("MCP410",),
+            "prm-offline-access",
+            "prm",
+            "PRM scopes_supported includes offline_access (MCP SDK, required_scopes)",
+            ("MCP410",),
             self._mcp_site("prm-offline-access", scopes=(*SCOPES, "offline_access")),
         )
         self._add(
-            "prm-html", "prm", "PRM URL answers 200 text/html (a single-page app's index.html)", ("MCP406",),
+            "prm-html",
+            "prm",
+            "PRM URL answers 200 text/html (a single-page app's index.html)",
+            ("MCP406",),
             self._mcp_site("prm-html", {prm_path: Static.html(200, SPA_PAGE)}),
         )
         self._add(
-            "prm-invalid-json", "prm", "PRM answers 200 application/json with a truncated document", ("MCP406",),
-            self._mcp_site("prm-invalid-json", {prm_path: Static(200, Static.json(200, prm_of("prm-invalid-json")).body[:-20])}),
+            "prm-invalid-json",
+            "prm",
+            "PRM answers 200 application/json with a truncated document",
+            ("MCP406",),
+            self._mcp_site(
+                "prm-invalid-json", {prm_path: Static(200, Static.json(200, prm_of("prm-invalid-json")).body[:-20])}
+            ),
         )
         self._add(
-            "prm-no-authorization-servers", "prm", "PRM authorization_servers is []", ("MCP408",),
-            self._mcp_site("prm-no-authorization-servers", {prm_path: Static.json(200, prm_of("prm-no-authorization-servers", authorization_servers=[]))}),
+            "prm-no-authorization-servers",
+            "prm",
+            "PRM authorization_servers is []",
+            ("MCP408",),
+            self._mcp_site(
+                "prm-no-authorization-servers",
+                {prm_path: Static.json(200, prm_of("prm-no-authorization-servers", authorization_servers=[]))},
+            ),
         )
-        is_error = {"jsonrpc": "2.0", "id": 1, "result": {
-            "content": [{"type": "text", "text": "Authentication required: sign in first"}], "isError": True}}
+        is_error = {
+            "jsonrpc": "2.0",
+            "id": 1,
+            "result": {
+                "content": [{"type": "text", "text": "Authentication required: sign in first"}],
+                "isError": True,
+            },
+        }
         self._add(
-            "challenge-none", "prm", "POST /mcp: 200 JSON-RPC result with isError, no challenge", ("MCP401",),
+            "challenge-none",
+            "prm",
+            "POST /mcp: 200 JSON-RPC result with isError, no challenge",
+            ("MCP401",),
             self._mcp_site("challenge-none", {MCP_PATH: Static.json(200, is_error)}),
         )
         self._add(
-            "challenge-no-header", "prm", "POST /mcp: 401 without WWW-Authenticate", ("MCP402",),
+            "challenge-no-header",
+            "prm",
+            "POST /mcp: 401 without WWW-Authenticate",
+            ("MCP402",),
             self._mcp_site("challenge-no-header", {MCP_PATH: Static.json(401, {"error": "unauthorized"})}),
         )
         not_bearer = zone_host("challenge-not-bearer")
         self._add(
-            "challenge-not-bearer", "prm", "401 with two WWW-Authenticate fields: Basic first, then Bearer with resource_metadata", ("MCP404",),
-            self._mcp_site("challenge-not-bearer", {MCP_PATH: Static.json(401, {"error": "invalid_token"}, (
-                ("WWW-Authenticate", 'Basic realm="mcp"'),
-                ("WWW-Authenticate", bearer_challenge(f"https://{not_bearer}{prm_path}")),
-            ))}),
+            "challenge-not-bearer",
+            "prm",
+            "401 with two WWW-Authenticate fields: Basic first, then Bearer with resource_metadata",
+            ("MCP404",),
+            self._mcp_site(
+                "challenge-not-bearer",
+                {
+                    MCP_PATH: Static.json(
+                        401,
+                        {"error": "invalid_token"},
+                        (
+                            ("WWW-Authenticate", 'Basic realm="mcp"'),
+                            ("WWW-Authenticate", bearer_challenge(f"https://{not_bearer}{prm_path}")),
+                        ),
+                    )
+                },
+            ),
         )
         self._add(
-            "endpoint-404", "prm", "POST /mcp: 404 HTML", ("MCP108",),
+            "endpoint-404",
+            "prm",
+            "POST /mcp: 404 HTML",
+            ("MCP108",),
             self._mcp_site("endpoint-404", {MCP_PATH: Static.html(404, HTML_404)}),
         )
         self._add(
-            "endpoint-405", "prm", "POST /mcp: 405 with Allow: GET, HEAD", ("MCP108",),
-            self._mcp_site("endpoint-405", {MCP_PATH: Static.json(405, {"error": "method_not_allowed"}, (("Allow", "GET, HEAD"),))}),
+            "endpoint-405",
+            "prm",
+            "POST /mcp: 405 with Allow: GET, HEAD",
+            ("MCP108",),
+            self._mcp_site(
+                "endpoint-405", {MCP_PATH: Static.json(405, {"error": "method_not_allowed"}, (("Allow", "GET, HEAD"),))}
+            ),
         )
         self._add(
-            "endpoint-html", "prm", "POST /mcp: 200 text/html (a web page, not an MCP endpoint)", ("MCP108",),
+            "endpoint-html",
+            "prm",
+            "POST /mcp: 200 text/html (a web page, not an MCP endpoint)",
+            ("MCP108",),
             self._mcp_site("endpoint-html", {MCP_PATH: Static.html(200, SPA_PAGE)}),
         )
-        accepted = {"jsonrpc": "2.0", "id": 1, "result": {
-            "protocolVersion": "2025-06-18", "capabilities": {"tools": {}}, "serverInfo": {"name": "lenient", "version": "1.0"}}}
+        accepted = {
+            "jsonrpc": "2.0",
+            "id": 1,
+            "result": {
+                "protocolVersion": "2025-06-18",
+                "capabilities": {"tools": {}},
+                "serverInfo": {"name": "lenient", "version": "1.0"},
+            },
+        }
         self._add(
-            "token-accepts-malformed", "prm", "no token: healthy 401; any Authorization header: 200 JSON-RPC result", ("MCP604",),
-            self._mcp_site("token-accepts-malformed", {MCP_PATH: When("$http_authorization", Static.json(200, accepted), Proxy("mcp"))}),
+            "token-accepts-malformed",
+            "prm",
+            "no token: healthy 401; any Authorization header: 200 JSON-RPC result",
+            ("MCP604",),
+            self._mcp_site(
+                "token-accepts-malformed",
+                {MCP_PATH: When("$http_authorization", Static.json(200, accepted), Proxy("mcp"))},
+            ),
         )
         self._add(
-            "ssrf-metadata", "prm", "401 whose resource_metadata is https://169.254.169.254/latest/meta-data/ (must never be requested)", ("MCP201", "MCP405"),
+            "ssrf-metadata",
+            "prm",
+            "401 whose resource_metadata is https://169.254.169.254/latest/meta-data/ (must never be requested)",
+            ("MCP201", "MCP405"),
             self._mcp_site("ssrf-metadata", {MCP_PATH: challenge("https://169.254.169.254/latest/meta-data/")}),
         )
         self._add(
-            "ssrf-loopback", "prm", "401 whose resource_metadata is https://127.0.0.1/.well-known/oauth-protected-resource/mcp (must never be requested)", ("MCP201", "MCP405"),
+            "ssrf-loopback",
+            "prm",
+            "401 whose resource_metadata is https://127.0.0.1/.well-known/oauth-protected-resource/mcp"
+            " (must never be requested)",
+            ("MCP201", "MCP405"),
             self._mcp_site("ssrf-loopback", {MCP_PATH: challenge("https://127.0.0.1" + prm_path)}),
         )
 
         # -- authorization server (MCP5xx, MCP6xx): MCP and AS on one host -------------
-        def as_scenario(label: str, summary: str, rules: tuple[str, ...], change=None, routes=None, slow_seconds=None) -> None:
+        def as_scenario(
+            label: str, summary: str, rules: tuple[str, ...], change=None, routes=None, slow_seconds=None
+        ) -> None:
             site = self._as_site(label, change, routes, slow_seconds)
             self._add(label, "as", summary, rules, site, issuer=f"https://{zone_host(label)}")
 
@@ -490,44 +665,109 @@ class Catalog:
 
             return change
 
-        as_scenario("as-issuer-slash", "AS metadata issuer is https://<host>/ (trailing slash)", ("MCP502",),
-                    lambda d: d.update(issuer=d["issuer"] + "/"))
-        as_scenario("as-no-s256", 'code_challenge_methods_supported: ["plain"]', ("MCP505",),
-                    lambda d: d.update(code_challenge_methods_supported=["plain"]))
-        as_scenario("as-no-registration", "no registration_endpoint, no CIMD", ("MCP506",), drop("registration_endpoint"))
-        as_scenario("as-cimd-no-none", 'client_id_metadata_document_supported: true, "none" not in token_endpoint_auth_methods_supported', ("MCP507",),
-                    lambda d: d.update(client_id_metadata_document_supported=True,
-                                       token_endpoint_auth_methods_supported=["client_secret_basic", "client_secret_post"]))
-        as_scenario("as-oidc-only", "AS metadata only at /.well-known/openid-configuration", ("MCP512",),
-                    routes={"/.well-known/oauth-authorization-server": NOT_FOUND})
-        as_scenario("as-missing", "no AS metadata at any discovery URL", ("MCP501",),
-                    routes={"/.well-known/oauth-authorization-server": NOT_FOUND, "/.well-known/openid-configuration": NOT_FOUND})
-        as_scenario("as-slow", f"AS metadata (both URLs) answers after {SLOW_SECONDS:g} s", ("MCP605",),
-                    slow_seconds=SLOW_SECONDS)
-        as_scenario("token-invalid-request", "token endpoint: 400 invalid_request to an invalid refresh token", ("MCP603",),
-                    routes={"/token": Static.json(400, {"error": "invalid_request", "error_description": "bad request"})})
-        as_scenario("token-415", "token endpoint: 415 to application/x-www-form-urlencoded", ("MCP602",),
-                    routes={"/token": When('$content_type ~* "x-www-form-urlencoded"',
-                                           Static.json(415, {"status": 415, "error": "Unsupported Media Type"}), Proxy("as"))})
+        as_scenario(
+            "as-issuer-slash",
+            "AS metadata issuer is https://<host>/ (trailing slash)",
+            ("MCP502",),
+            lambda d: d.update(issuer=d["issuer"] + "/"),
+        )
+        as_scenario(
+            "as-no-s256",
+            'code_challenge_methods_supported: ["plain"]',
+            ("MCP505",),
+            lambda d: d.update(code_challenge_methods_supported=["plain"]),
+        )
+        as_scenario(
+            "as-no-registration", "no registration_endpoint, no CIMD", ("MCP506",), drop("registration_endpoint")
+        )
+        as_scenario(
+            "as-cimd-no-none",
+            'client_id_metadata_document_supported: true, "none" not in token_endpoint_auth_methods_supported',
+            ("MCP507",),
+            lambda d: d.update(
+                client_id_metadata_document_supported=True,
+                token_endpoint_auth_methods_supported=["client_secret_basic", "client_secret_post"],
+            ),
+        )
+        as_scenario(
+            "as-oidc-only",
+            "AS metadata only at /.well-known/openid-configuration",
+            ("MCP512",),
+            routes={"/.well-known/oauth-authorization-server": NOT_FOUND},
+        )
+        as_scenario(
+            "as-missing",
+            "no AS metadata at any discovery URL",
+            ("MCP501",),
+            routes={
+                "/.well-known/oauth-authorization-server": NOT_FOUND,
+                "/.well-known/openid-configuration": NOT_FOUND,
+            },
+        )
+        as_scenario(
+            "as-slow",
+            f"AS metadata (both URLs) answers after {SLOW_SECONDS:g} s",
+            ("MCP605",),
+            slow_seconds=SLOW_SECONDS,
+        )
+        as_scenario(
+            "token-invalid-request",
+            "token endpoint: 400 invalid_request to an invalid refresh token",
+            ("MCP603",),
+            routes={"/token": Static.json(400, {"error": "invalid_request", "error_description": "bad request"})},
+        )
+        as_scenario(
+            "token-415",
+            "token endpoint: 415 to application/x-www-form-urlencoded",
+            ("MCP602",),
+            routes={
+                "/token": When(
+                    '$content_type ~* "x-www-form-urlencoded"',
+                    Static.json(415, {"status": 415, "error": "Unsupported Media Type"}),
+                    Proxy("as"),
+                )
+            },
+        )
         as_scenario("token-500", "token endpoint: 500 HTML", ("MCP603",), routes={"/token": Static.html(500, HTML_500)})
-        as_scenario("registration-400", "registration endpoint: 400 invalid_client_metadata to Claude's registration", ("MCP513",),
-                    routes={"/reg": Static.json(400, {"error": "invalid_client_metadata", "error_description": "registration is closed"})})
+        as_scenario(
+            "registration-400",
+            "registration endpoint: 400 invalid_client_metadata to Claude's registration",
+            ("MCP513",),
+            routes={
+                "/reg": Static.json(
+                    400, {"error": "invalid_client_metadata", "error_description": "registration is closed"}
+                )
+            },
+        )
         reg_redirect = zone_host("registration-redirect")
-        as_scenario("registration-redirect", "registration endpoint: 302 to a login page", ("MCP513",),
-                    routes={"/reg": Redirect(302, f"https://{reg_redirect}/login")})
+        as_scenario(
+            "registration-redirect",
+            "registration endpoint: 302 to a login page",
+            ("MCP513",),
+            routes={"/reg": Redirect(302, f"https://{reg_redirect}/login")},
+        )
         tenant = self.tenant_host
         self._add(
-            "as-tenant-path", "as",
-            f"issuer {self.tenant_issuer} (oidc-provider mounted at {TENANT_PATH}); metadata only at {TENANT_PATH}/.well-known/openid-configuration",
+            "as-tenant-path",
+            "as",
+            f"issuer {self.tenant_issuer} (oidc-provider mounted at {TENANT_PATH});"
+            f" metadata only at {TENANT_PATH}/.well-known/openid-configuration",
             ("MCP512",),
-            lambda _: Site(tenant, routes={
-                TENANT_PATH + "*": Proxy("tenant"),
-                TENANT_PATH + "/.well-known/oauth-authorization-server": NOT_FOUND,
-            }, default=Proxy("mcp", issuer=self.tenant_issuer)),
+            lambda _: Site(
+                tenant,
+                routes={
+                    TENANT_PATH + "*": Proxy("tenant"),
+                    TENANT_PATH + "/.well-known/oauth-authorization-server": NOT_FOUND,
+                },
+                default=Proxy("mcp", issuer=self.tenant_issuer),
+            ),
             issuer=self.tenant_issuer,
         )
         self._add(
-            "resource-rejected", "as", "the healthy AS answers invalid_target for this host's MCP URL", ("MCP606",),
+            "resource-rejected",
+            "as",
+            "the healthy AS answers invalid_target for this host's MCP URL",
+            ("MCP606",),
             self._mcp_site("resource-rejected"),
         )
 

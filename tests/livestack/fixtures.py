@@ -1,9 +1,9 @@
 """pytest fixtures of the live stack (loaded by tests/conftest.py as a plugin).
 
-    def test_healthy(livestack, tmp_path, run_mcplint):
-        manifest = livestack.write_manifest("healthy", tmp_path)
-        result = run_mcplint("verify", str(manifest), *livestack.cli_args("healthy"))
-        assert result.returncode == 0, result.stdout + result.stderr
+def test_healthy(livestack, tmp_path, run_mcplint):
+    manifest = livestack.write_manifest("healthy", tmp_path)
+    result = run_mcplint("verify", str(manifest), *livestack.cli_args("healthy"))
+    assert result.returncode == 0, result.stdout + result.stderr
 """
 
 from __future__ import annotations
@@ -43,8 +43,13 @@ def run_mcplint(tmp_path: Path) -> RunMcplint:
     to leave loopback exits with 97 and fails the test (see tests/conftest.py).
     """
 
-    def run(*args: str, cwd: Path | None = None, timeout: float = MCPLINT_TIMEOUT,
-            env: dict[str, str] | None = None, input: str | None = None) -> subprocess.CompletedProcess[str]:
+    def run(
+        *args: str,
+        cwd: Path | None = None,
+        timeout: float = MCPLINT_TIMEOUT,
+        env: dict[str, str] | None = None,
+        input: str | None = None,
+    ) -> subprocess.CompletedProcess[str]:
         return subprocess.run(
             [venv_script("mcplint"), *args],
             cwd=cwd or tmp_path,

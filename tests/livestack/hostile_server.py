@@ -112,7 +112,7 @@ class Hostile:
 
     async def hostile_endless(self, request: Request, writer: asyncio.StreamWriter) -> None:
         writer.write(b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n")
-        writer.write(b'1\r\n[\r\n')
+        writer.write(b"1\r\n[\r\n")
         chunk = f"{len(CHUNK):x}\r\n".encode() + CHUNK + b"\r\n"
         while True:  # drain() waits while the client does not read: no memory grows here
             writer.write(chunk)
@@ -162,7 +162,13 @@ class Slow:
 
     async def _answer(self, request: Request | None) -> bytes:
         parts = request.path.strip("/").split("/") if request else []
-        if len(parts) != 3 or parts[0] != "slow" or not parts[1].isdigit() or "/" in parts[2] or parts[2].startswith("."):
+        if (
+            len(parts) != 3
+            or parts[0] != "slow"
+            or not parts[1].isdigit()
+            or "/" in parts[2]
+            or parts[2].startswith(".")
+        ):
             return response("404 Not Found", b'{"error":"not_found"}')
         path = self.static_dir / parts[2]
         if not path.is_file():

@@ -45,7 +45,11 @@ proxy_read_timeout 300s;
 def quote(text: str) -> str:
     """An nginx string literal; ``$`` goes through a variable, as nginx has no escape for it."""
     escaped = (
-        text.replace("\\", "\\\\").replace('"', '\\"').replace("$", "${dollar}").replace("\n", "\\n").replace("\r", "\\r")
+        text.replace("\\", "\\\\")
+        .replace('"', '\\"')
+        .replace("$", "${dollar}")
+        .replace("\n", "\\n")
+        .replace("\r", "\\r")
     )
     return f'"{escaped}"'
 
@@ -243,9 +247,8 @@ http {{
             lines = self._slow(site, match, action)
         elif isinstance(action, When):
             target = f"/__livestack/when/{len(internal)}"
-            internal.append(
-                f"    location = {target} {{\n        internal;\n{self._directives(site, target, action.then, internal)}    }}\n"
-            )
+            then = self._directives(site, target, action.then, internal)
+            internal.append(f"    location = {target} {{\n        internal;\n{then}    }}\n")
             lines = [f"if ({action.condition}) {{ rewrite ^ {target} last; }}"]
             lines += self._directives(site, match, action.otherwise, internal).strip().splitlines()
         else:

@@ -86,9 +86,7 @@ class ManagedProcess:
         """An error naming the process, why it failed, and the end of its log."""
         status = "running" if self.alive() else f"exited with {self.popen.returncode}"
         return StackError(
-            f"{self.name} ({status}): {reason}\n"
-            f"command: {' '.join(self.argv)}\n"
-            f"log {self.log_path}:\n{self.log_tail()}"
+            f"{self.name} ({status}): {reason}\ncommand: {' '.join(self.argv)}\nlog {self.log_path}:\n{self.log_tail()}"
         )
 
     def signal(self, signum: int) -> None:

@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any, Union
+from typing import Any
 
 
 @dataclass(frozen=True)
@@ -80,7 +80,7 @@ class When:
     otherwise: Action
 
 
-Action = Union[Static, Redirect, Proxy, Slow, When]
+Action = Static | Redirect | Proxy | Slow | When
 
 NOT_FOUND = Static.json(404, {"error": "not_found"})
 

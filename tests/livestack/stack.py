@@ -126,10 +126,14 @@ class Stack:
         jwk.update(kid="livestack-1", use="sig", alg="RS256")
         return public_key_file, {"keys": [jwk]}
 
-    def _spawn(self, name: str, argv: Sequence[str], config: Mapping[str, Any], cwd: Path | None = None) -> ManagedProcess:
+    def _spawn(
+        self, name: str, argv: Sequence[str], config: Mapping[str, Any], cwd: Path | None = None
+    ) -> ManagedProcess:
         config_file = self.directory / f"{name}.json"
         config_file.write_text(json.dumps(config, indent=2))
-        process = ManagedProcess(name, [*argv, str(config_file)], self.directory / f"{name}.log", env=child_env(), cwd=cwd)
+        process = ManagedProcess(
+            name, [*argv, str(config_file)], self.directory / f"{name}.log", env=child_env(), cwd=cwd
+        )
         self._processes.append(process)
         return process
 
@@ -150,7 +154,9 @@ class Stack:
         if node is None:
             raise StackError("node is not installed: run tests/livestack/install.sh")
         if not (AUTHSERVER_DIR / "node_modules" / "oidc-provider").is_dir():
-            raise StackError(f"oidc-provider is not installed: run tests/livestack/install.sh (npm ci in {AUTHSERVER_DIR})")
+            raise StackError(
+                f"oidc-provider is not installed: run tests/livestack/install.sh (npm ci in {AUTHSERVER_DIR})"
+            )
         config = {
             "providers": [
                 {"name": "main", "issuer": self.catalog.healthy_issuer, "mount": ""},
@@ -404,7 +410,9 @@ class Stack:
         """
         import httpx
 
-        with httpx.Client(verify=self.ssl_context(), trust_env=False, follow_redirects=False, timeout=timeout) as client:
+        with httpx.Client(
+            verify=self.ssl_context(), trust_env=False, follow_redirects=False, timeout=timeout
+        ) as client:
             return client.request(
                 method,
                 f"https://127.0.0.1:{self.connect_port(host)}{path}",

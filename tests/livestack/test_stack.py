@@ -188,19 +188,37 @@ def test_healthy_dcr_and_refresh_errors(livestack: Stack) -> None:
     client = register(livestack)
     assert client["client_id"] and client["redirect_uris"] == [CLAUDE_CALLBACK]
     resource = livestack.scenario("healthy").server_url
-    unknown = token_request(livestack, {"grant_type": "refresh_token", "refresh_token": "bogus",
-                                        "client_id": "mcplint-probe", "resource": resource})
+    unknown = token_request(
+        livestack,
+        {"grant_type": "refresh_token", "refresh_token": "bogus", "client_id": "mcplint-probe", "resource": resource},
+    )
     assert unknown.status_code in (400, 401) and unknown.json()["error"] == "invalid_client"
-    known = token_request(livestack, {"grant_type": "refresh_token", "refresh_token": "bogus",
-                                      "client_id": client["client_id"], "resource": resource})
+    known = token_request(
+        livestack,
+        {
+            "grant_type": "refresh_token",
+            "refresh_token": "bogus",
+            "client_id": client["client_id"],
+            "resource": resource,
+        },
+    )
     assert known.status_code == 400 and known.json()["error"] == "invalid_grant"
 
 
 def test_healthy_resource_indicators(livestack: Stack) -> None:
-    client = register(livestack, grant_types=["client_credentials"], response_types=[], redirect_uris=[],
-                      token_endpoint_auth_method="client_secret_post")
-    credentials = {"grant_type": "client_credentials", "client_id": client["client_id"],
-                   "client_secret": client["client_secret"], "scope": " ".join(SCOPES)}
+    client = register(
+        livestack,
+        grant_types=["client_credentials"],
+        response_types=[],
+        redirect_uris=[],
+        token_endpoint_auth_method="client_secret_post",
+    )
+    credentials = {
+        "grant_type": "client_credentials",
+        "client_id": client["client_id"],
+        "client_secret": client["client_secret"],
+        "scope": " ".join(SCOPES),
+    }
     canonical = livestack.scenario("healthy").server_url
     accepted = token_request(livestack, {**credentials, "resource": canonical})
     assert accepted.status_code == 200, accepted.text
@@ -211,11 +229,23 @@ def test_healthy_resource_indicators(livestack: Stack) -> None:
 
 
 def client_credentials_token(stack: Stack, resource: str) -> str:
-    client = register(stack, grant_types=["client_credentials"], response_types=[], redirect_uris=[],
-                      token_endpoint_auth_method="client_secret_post")
-    response = token_request(stack, {"grant_type": "client_credentials", "client_id": client["client_id"],
-                                     "client_secret": client["client_secret"], "scope": " ".join(SCOPES),
-                                     "resource": resource})
+    client = register(
+        stack,
+        grant_types=["client_credentials"],
+        response_types=[],
+        redirect_uris=[],
+        token_endpoint_auth_method="client_secret_post",
+    )
+    response = token_request(
+        stack,
+        {
+            "grant_type": "client_credentials",
+            "client_id": client["client_id"],
+            "client_secret": client["client_secret"],
+            "scope": " ".join(SCOPES),
+            "resource": resource,
+        },
+    )
     assert response.status_code == 200, response.text
     return response.json()["access_token"]
 
@@ -392,7 +422,9 @@ def test_as_metadata_variants(livestack: Stack) -> None:
     assert "none" not in cimd["token_endpoint_auth_methods_supported"]
     oidc_only = livestack.host("as-oidc-only")
     assert livestack.request("GET", oidc_only, "/.well-known/oauth-authorization-server").status_code == 404
-    assert as_metadata(livestack, "as-oidc-only", "/.well-known/openid-configuration")["issuer"] == f"https://{oidc_only}"
+    assert (
+        as_metadata(livestack, "as-oidc-only", "/.well-known/openid-configuration")["issuer"] == f"https://{oidc_only}"
+    )
     missing = livestack.host("as-missing")
     for path in ("/.well-known/oauth-authorization-server", "/.well-known/openid-configuration"):
         assert livestack.request("GET", missing, path).status_code == 404
@@ -410,8 +442,9 @@ def test_as_tenant_path(livestack: Stack) -> None:
     assert document["issuer"] == scenario.issuer
     assert document["registration_endpoint"] == f"{scenario.issuer}/reg"
     assert livestack.request("GET", tenant, "/tenant1/.well-known/oauth-authorization-server").status_code == 404
-    response = livestack.request("POST", tenant, "/tenant1/reg", json={"redirect_uris": [CLAUDE_CALLBACK],
-                                                                        "token_endpoint_auth_method": "none"})
+    response = livestack.request(
+        "POST", tenant, "/tenant1/reg", json={"redirect_uris": [CLAUDE_CALLBACK], "token_endpoint_auth_method": "none"}
+    )
     assert response.status_code == 201 and response.json()["client_id"]
 
 
@@ -443,11 +476,20 @@ def test_registration_variants(livestack: Stack) -> None:
 def test_resource_rejected(livestack: Stack) -> None:
     rejected = livestack.scenario("resource-rejected").server_url
     client = register(livestack)
-    response = token_request(livestack, {"grant_type": "refresh_token", "refresh_token": "bogus",
-                                         "client_id": client["client_id"], "resource": rejected})
+    response = token_request(
+        livestack,
+        {
+            "grant_type": "refresh_token",
+            "refresh_token": "bogus",
+            "client_id": client["client_id"],
+            "resource": rejected,
+        },
+    )
     assert response.status_code == 400 and response.json()["error"] == "invalid_target"
-    unknown_client = token_request(livestack, {"grant_type": "refresh_token", "refresh_token": "bogus",
-                                               "client_id": "mcplint-probe", "resource": rejected})
+    unknown_client = token_request(
+        livestack,
+        {"grant_type": "refresh_token", "refresh_token": "bogus", "client_id": "mcplint-probe", "resource": rejected},
+    )
     assert unknown_client.json()["error"] == "invalid_client"
     assert post_mcp(livestack, "resource-rejected").status_code == 401
 
@@ -546,8 +588,12 @@ def test_hostile_hosts_are_listed(livestack: Stack) -> None:
 def test_cli_args_and_manifest(livestack: Stack, tmp_path: Path) -> None:
     scenario = livestack.scenario("healthy")
     args = livestack.cli_args(scenario)
-    assert args[:4] == ["--nameserver", f"127.0.0.1:{livestack.dns_public_port}",
-                        "--system-resolver", f"127.0.0.1:{livestack.dns_system_port}"]
+    assert args[:4] == [
+        "--nameserver",
+        f"127.0.0.1:{livestack.dns_public_port}",
+        "--system-resolver",
+        f"127.0.0.1:{livestack.dns_system_port}",
+    ]
     assert f"{scenario.mcp_host}:443:127.0.0.1:{livestack.nginx_port}" in args
     assert f"{livestack.host('auth')}:443:127.0.0.1:{livestack.nginx_port}" in args
     assert args[-2:] == ["--ca-bundle", str(livestack.ca_file)]
@@ -569,8 +615,10 @@ def test_cli_args_and_manifest(livestack: Stack, tmp_path: Path) -> None:
 def test_static_site(livestack: Stack) -> None:
     name = livestack.static_site(
         "selftest",
-        {"/mcp": Static.json(418, {"error": "teapot"}, (("X-Test", "a $dollar \"quoted\" value"),)),
-         "/.well-known/oauth-protected-resource/mcp": Proxy("mcp")},
+        {
+            "/mcp": Static.json(418, {"error": "teapot"}, (("X-Test", 'a $dollar "quoted" value'),)),
+            "/.well-known/oauth-protected-resource/mcp": Proxy("mcp"),
+        },
     )
     assert name == f"selftest.site.{livestack.zone}"
     response = post_mcp(livestack, "selftest.site")
@@ -608,7 +656,11 @@ def test_delay_covers_the_healthy_path(livestack: Stack) -> None:
 
 def test_readme_documents_every_scenario(livestack: Stack) -> None:
     readme = (Path(__file__).parent / "README.md").read_text()
-    missing = [s.id for s in livestack.scenarios.values() if f"| `{s.id}` | {s.summary.replace('|', chr(92) + '|')} |" not in readme]
+    missing = [
+        s.id
+        for s in livestack.scenarios.values()
+        if f"| `{s.id}` | {s.summary.replace('|', chr(92) + '|')} |" not in readme
+    ]
     assert not missing, f"README.md scenario table is out of date for: {missing}"
 
 
@@ -636,8 +688,9 @@ def slow_metadata(livestack: Stack) -> Future[tuple[float, httpx.Response]]:
     def fetch() -> None:
         started = time.monotonic()
         try:
-            response = livestack.request("GET", livestack.host("as-slow"), "/.well-known/oauth-authorization-server",
-                                         timeout=SLOW_SECONDS + 20)
+            response = livestack.request(
+                "GET", livestack.host("as-slow"), "/.well-known/oauth-authorization-server", timeout=SLOW_SECONDS + 20
+            )
             future.set_result((time.monotonic() - started, response))
         except BaseException as error:  # noqa: BLE001 - handed to the test
             future.set_exception(error)

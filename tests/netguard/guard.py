@@ -45,9 +45,7 @@ _WATCHED = frozenset(_ADDRESS_EVENTS) | _LOOKUP_EVENTS
 _LOCAL_NAMES = frozenset({"localhost", "localhost."})
 # Families whose addresses never leave the machine.
 _LOCAL_FAMILIES = frozenset(
-    family
-    for family in (getattr(socket, "AF_UNIX", None), getattr(socket, "AF_NETLINK", None))
-    if family is not None
+    family for family in (getattr(socket, "AF_UNIX", None), getattr(socket, "AF_NETLINK", None)) if family is not None
 )
 
 

@@ -122,8 +122,11 @@ def _run_child(code: str, log: Path) -> subprocess.CompletedProcess[str]:
     [
         ("import socket\nsocket.create_connection(('192.0.2.1', 443), timeout=1)", "192.0.2.1:443"),
         # Caught: the child is ended anyway, before it could carry on.
-        ("import socket\ntry:\n    socket.create_connection(('192.0.2.1', 443), timeout=1)\nexcept Exception:\n    pass\n"
-         "print('carried on')", "192.0.2.1:443"),
+        (
+            "import socket\ntry:\n    socket.create_connection(('192.0.2.1', 443), timeout=1)\n"
+            "except Exception:\n    pass\nprint('carried on')",
+            "192.0.2.1:443",
+        ),
         ("import socket\nsocket.getaddrinfo('example.com', 443)", "example.com:443"),
     ],
     ids=["connect", "caught-connect", "lookup"],
