@@ -612,6 +612,16 @@ def test_cli_args_and_manifest(livestack: Stack, tmp_path: Path) -> None:
     assert changed["auth"]["registration"] == ["cimd"] and "audience" not in changed["auth"]
 
 
+def test_every_scenario_manifest_is_statically_clean(livestack: Stack, tmp_path: Path, run_mcplint: Any) -> None:
+    """The manifests written for the scenarios state a healthy intent: `mcplint check`
+    finds nothing in them, so a live test sees only what the deployment does wrong."""
+    for scenario in livestack.scenarios.values():
+        (tmp_path / scenario.id).mkdir()
+        livestack.write_manifest(scenario, tmp_path / scenario.id)
+    result = run_mcplint("check", "--fail-on", "warning", ".", cwd=tmp_path)
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
 def test_static_site(livestack: Stack) -> None:
     name = livestack.static_site(
         "selftest",

@@ -118,8 +118,12 @@ def _check(event: str, args: tuple) -> Violation | None:
     if event == "socket.getaddrinfo":
         host, port = args[0], args[1]
         return None if _lookup_allowed(host) else Violation(event, _text(host), _port(port))
-    # gethostbyname(_ex) and gethostbyaddr take only a host (name or address).
     host = args[0]
+    if event == "socket.gethostbyaddr":
+        # A reverse lookup asks the resolver even for an address (PTR), unless it is ours.
+        allowed = _is_loopback_literal(host) or _text(host).lower() in _LOCAL_NAMES
+        return None if allowed else Violation(event, _text(host), "-")
+    # gethostbyname(_ex) take only a host: a name or an address.
     return None if _lookup_allowed(host) else Violation(event, _text(host), "-")
 
 

@@ -57,7 +57,13 @@ def test_name_lookup_is_blocked(expect_violations: list[guard.Violation]) -> Non
         socket.getaddrinfo("example.com", 443)
     with pytest.raises(guard.NetguardViolation):
         socket.gethostbyname("example.com")
-    assert {v.event for v in guard.violations()} == {"socket.getaddrinfo", "socket.gethostbyname"}
+    with pytest.raises(guard.NetguardViolation):
+        socket.gethostbyaddr("192.0.2.1")  # a PTR query to the system resolver
+    assert {v.event for v in guard.violations()} == {
+        "socket.getaddrinfo",
+        "socket.gethostbyname",
+        "socket.gethostbyaddr",
+    }
 
 
 def test_udp_sendto_and_ipv6_are_blocked(expect_violations: list[guard.Violation]) -> None:
