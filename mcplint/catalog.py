@@ -34,11 +34,19 @@ class PolicyError(ValueError):
 class Check:
     given: tuple[str, ...]
     message: str
-    when: dict[str, Any] | None = None
+    when: dict[str, Any] | None = None  # JMESPath ASTs
     expect: dict[str, Any] | None = None
     schema: dict[str, Any] | bool | None = None
     validator: str | None = None  # a generated fast validator for `schema` (built-ins)
     locate: str | None = None
+
+    @cached_property
+    def when_function(self) -> jmes.Compiled | None:
+        return jmes.to_function(self.when) if self.when is not None else None
+
+    @cached_property
+    def expect_function(self) -> jmes.Compiled | None:
+        return jmes.to_function(self.expect) if self.expect is not None else None
 
     def to_json(self) -> dict[str, Any]:
         data = {"given": list(self.given), "message": self.message, "when": self.when,

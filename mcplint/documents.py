@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import stat
 from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -37,7 +38,11 @@ class DocumentsResult:
 
 def boundary(manifest: Path) -> Path:
     """The repository holding the manifest (the folder with .git), else its own folder."""
-    folder = manifest.resolve().parent
+    return _boundary(manifest.resolve().parent)
+
+
+@lru_cache(maxsize=1024)
+def _boundary(folder: Path) -> Path:
     for candidate in (folder, *folder.parents):
         if (candidate / ".git").exists():
             return candidate

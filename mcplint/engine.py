@@ -114,17 +114,17 @@ _PLACEHOLDER = re.compile(r"\{\{|\}\}|\{([^{}]+)\}")
 
 
 @lru_cache(maxsize=512)
-def _template(message: str) -> tuple[tuple[str, dict[str, Any] | None], ...]:
+def _template(message: str) -> tuple[tuple[str, jmes.Compiled | None], ...]:
     """A message split into literal text and compiled `{expression}` placeholders;
     `{{` and `}}` stand for literal braces."""
-    parts: list[tuple[str, dict[str, Any] | None]] = []
+    parts: list[tuple[str, jmes.Compiled | None]] = []
     position = 0
     for match in _PLACEHOLDER.finditer(message):
         parts.append((message[position:match.start()], None))
         if match.group(1) is None:
             parts.append((match.group(0)[0], None))
         else:
-            parts.append(("", jmes.compile_expression(match.group(1))))
+            parts.append(("", jmes.to_function(jmes.compile_expression(match.group(1)))))
         position = match.end()
     parts.append((message[position:], None))
     return tuple(parts)
@@ -143,8 +143,8 @@ def _show(value: Any) -> str:
 
 
 def render(message: str, envelope: dict[str, Any]) -> str:
-    return "".join(text if ast is None else _show(jmes.evaluate(ast, envelope))
-                   for text, ast in _template(message))
+    return "".join(text if part is None else _show(part(envelope))
+                   for text, part in _template(message))
 
 
 SchemaTest = Callable[[Any], bool]
@@ -176,9 +176,10 @@ class Evaluator:
         for glob in check.given:
             for pointer, value in self.matches(glob):
                 envelope = {**self.base, "this": value}
-                if check.when is not None and not _holds(check.when, envelope, default=False):
+                when, expect = check.when_function, check.expect_function
+                if when is not None and not _holds(when, envelope, default=False):
                     continue
-                holds = check.expect is None or _holds(check.expect, envelope, default=True)
+                holds = expect is None or _holds(expect, envelope, default=True)
                 if holds and check.schema is not None:
                     holds = self.schema_test(check)(value)
                 if holds:
@@ -190,11 +191,11 @@ class Evaluator:
                                    manifest=self.context.manifest)
 
 
-def _holds(ast: dict[str, Any], envelope: dict[str, Any], default: bool) -> bool:
+def _holds(condition: jmes.Compiled, envelope: dict[str, Any], default: bool) -> bool:
     """A condition's truth; `default` when the input has types the schema already rejects
     (e.g. `contains()` on a string where a list belongs), which MCP004 reports."""
     try:
-        return jmes.truthy(jmes.evaluate(ast, envelope))
+        return jmes.truthy(condition(envelope))
     except jmes.EvaluationError:
         return default
 

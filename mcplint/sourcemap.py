@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 
-@dataclass(frozen=True)
-class Span:
-    """A region of a file; lines and columns are 1-based, the end is exclusive."""
+class Span(NamedTuple):
+    """A region of a file; lines and columns are 1-based, the end is exclusive.
+    (A tuple: the loader creates one per node, so creation cost matters.)"""
 
     line: int
     column: int
@@ -20,6 +21,8 @@ FILE_START = Span(1, 1, 1, 1)
 
 def escape(token: str) -> str:
     """Escape one reference token (RFC 6901)."""
+    if "~" not in token and "/" not in token:
+        return token
     return token.replace("~", "~0").replace("/", "~1")
 
 

@@ -209,7 +209,7 @@ class _Builder:
             raise _Stop
 
     def check_tag(self, tag: str | None, mark: Any, pointer: str) -> bool:
-        if tag is None or tag in _ALLOWED_TAGS:
+        if tag is None or tag in _ALLOWED_TAGS:  # plain data carries no tag at all
             return True
         shown = "!!" + tag[len(_CORE):] if tag.startswith(_CORE) else tag
         self.problem("MCP003", f"tag '{shown}' is not allowed: only YAML's core tags "
@@ -258,27 +258,25 @@ class _Builder:
 
     # -- events ---------------------------------------------------------------------------
     def feed(self, event: Any) -> None:
-        if isinstance(event, yaml.DocumentStartEvent):
+        kind = type(event)  # most frequent first: this runs once per event of every file
+        if kind in _NODE_EVENTS:
+            pointer = self.next_pointer(event)
+            if pointer is None:
+                self.key(event)
+            elif kind is yaml.ScalarEvent:
+                self.scalar(event, pointer)
+            elif kind is yaml.AliasEvent:
+                self.alias(event, pointer)
+            else:
+                self.open(event, pointer)
+        elif kind in _END_EVENTS:
+            self.close(event)
+        elif kind is yaml.DocumentStartEvent:
             self.documents += 1
             if self.documents > 1:
                 self.problem("MCP001", "a second YAML document starts here; a manifest or "
                              "metadata file holds exactly one", _mark_span(event.start_mark))
                 raise _Stop
-            return
-        if isinstance(event, (yaml.StreamStartEvent, yaml.StreamEndEvent, yaml.DocumentEndEvent)):
-            return
-        if isinstance(event, (yaml.MappingEndEvent, yaml.SequenceEndEvent)):
-            self.close(event)
-            return
-        pointer = self.next_pointer(event)
-        if pointer is None:
-            self.key(event)
-        elif isinstance(event, yaml.ScalarEvent):
-            self.scalar(event, pointer)
-        elif isinstance(event, yaml.AliasEvent):
-            self.alias(event, pointer)
-        else:
-            self.open(event, pointer)
 
     def key(self, event: Any) -> None:
         span = _span(event.start_mark, event.end_mark)
@@ -345,6 +343,11 @@ class _Builder:
             self.anchors[frame.anchor] = (frame.value, self.nodes - frame.nodes_at_start + 1,
                                           frame.pointer)
         self.add(frame.value, _span(frame.start, event.end_mark), frame.pointer)
+
+
+_NODE_EVENTS = frozenset((yaml.ScalarEvent, yaml.AliasEvent, yaml.MappingStartEvent,
+                          yaml.SequenceStartEvent))
+_END_EVENTS = frozenset((yaml.MappingEndEvent, yaml.SequenceEndEvent))
 
 
 def _parser_problem(error: yaml.YAMLError, text: str) -> Problem:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import ipaddress
 from collections.abc import Iterable
+from functools import lru_cache
 
 Network = ipaddress.IPv4Network | ipaddress.IPv6Network
 Address = ipaddress.IPv4Address | ipaddress.IPv6Address
@@ -63,10 +64,19 @@ def parse_network(text: str) -> Network | None:
 
 
 def parse_address(text: str) -> Address | None:
+    text = text.strip().strip("[]")
+    if not text or not (text[0].isdigit() or ":" in text):  # a name: skip the exception
+        return None
     try:
-        return ipaddress.ip_address(text.strip().strip("[]"))
+        return ipaddress.ip_address(text)
     except ValueError:
         return None
+
+
+@lru_cache(maxsize=32)
+def parse_networks(texts: tuple[str, ...]) -> tuple[Network, ...]:
+    """Networks of a data list (egress ranges, retired addresses), parsed once per run."""
+    return tuple(n for n in map(parse_network, texts) if n is not None)
 
 
 def classify_address(address: Address) -> str:

@@ -11,7 +11,9 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
-from mcplint.facts.addresses import DESCRIPTIONS, classify_network, covers, parse_network
+from mcplint.facts.addresses import (
+    DESCRIPTIONS, classify_network, covers, parse_network, parse_networks,
+)
 from mcplint.facts.urls import (
     as_metadata_urls, canonical, host_of, looks_like_url, path_exempt, path_of, prm_urls, url_facts,
 )
@@ -35,16 +37,15 @@ def _strings(value: Any) -> list[str]:
     return [v for v in value if isinstance(v, str)] if isinstance(value, list) else []
 
 
-def walk_strings(value: Any, pointer: str) -> Iterator[tuple[str, str]]:
-    """Every string in a document, with its pointer."""
-    if isinstance(value, str):
-        yield pointer, value
-    elif isinstance(value, dict):
-        for key, item in value.items():
-            yield from walk_strings(item, join(pointer, key))
-    elif isinstance(value, list):
-        for index, item in enumerate(value):
-            yield from walk_strings(item, join(pointer, index))
+def walk_urls(value: Any, pointer: str) -> Iterator[tuple[str, str]]:
+    """Every URL-shaped string in a document, with its pointer."""
+    items = value.items() if isinstance(value, dict) else enumerate(value)
+    for key, item in items:
+        if isinstance(item, str):
+            if looks_like_url(item):
+                yield join(pointer, key), item
+        elif isinstance(item, (dict, list)):
+            yield from walk_urls(item, join(pointer, key))
 
 
 def _url_role(pointer: str) -> tuple[str, bool]:
@@ -69,9 +70,9 @@ def _urls(manifest: Any, declared: dict[str, Any], data: dict[str, Any]) -> list
     roots = [("/manifest", manifest)] + [(f"/declared/{k}", v) for k, v in declared.items()]
     urls = []
     for root, document in roots:
-        for pointer, value in walk_strings(document, root):
-            if not looks_like_url(value):
-                continue
+        if not isinstance(document, (dict, list)):
+            continue
+        for pointer, value in walk_urls(document, root):
             role, cloud = _url_role(pointer)
             urls.append({**url_facts(value, data), "at": pointer, "role": role, "cloud": cloud})
     return urls
@@ -151,7 +152,7 @@ def _waf(host: str, entry: dict[str, Any], dependency: dict[str, Any] | None,
     }
     if isinstance(allowlist_raw, list):
         networks = [n for n in map(parse_network, _strings(allowlist_raw)) if n is not None]
-        required = [n for n in map(parse_network, data["egress"]["required"]) if n]
+        required = parse_networks(tuple(data["egress"]["required"]))
         missing = [str(r) for r in required if not covers(networks, r)]
         facts["egress_missing"] = missing
         facts["covers_egress"] = not missing
@@ -193,7 +194,7 @@ def _allowlist_entries(host: str, entry: dict[str, Any], data: dict[str, Any]) -
     allowlist = _get(entry, "waf", "ip_allowlist")
     if not isinstance(allowlist, list):
         return []
-    retired = [n for n in map(parse_network, data["egress"]["retired"]) if n]
+    retired = parse_networks(tuple(data["egress"]["retired"]))
     base = join(join(join("/manifest/hosts", host), "waf"), "ip_allowlist")
     entries = []
     for index, text in enumerate(allowlist):

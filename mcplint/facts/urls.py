@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
+from functools import lru_cache
 from typing import Any
-from urllib.parse import parse_qsl, urlsplit
+from urllib.parse import SplitResult, parse_qsl, urlsplit
 
 from mcplint.facts.addresses import classify_address, is_loopback_host, parse_address
 
@@ -16,14 +17,15 @@ def looks_like_url(value: object) -> bool:
     return isinstance(value, str) and value[:8].lower().startswith(("https://", "http://"))
 
 
-def canonical(url: str) -> str | None:
-    """The canonical resource URI (RFC 8707, MCP authorization): lowercase scheme and host,
-    no default port, no fragment, no empty query, no trailing slash; path case kept."""
+def _split(url: str) -> tuple[SplitResult, int | None] | None:
     try:
         parts = urlsplit(url.strip())
-        port = parts.port
-    except ValueError:
+        return parts, parts.port
+    except ValueError:  # a bad port or IPv6 literal
         return None
+
+
+def _canonical(parts: SplitResult, port: int | None) -> str | None:
     if not parts.scheme or not parts.hostname:
         return None
     scheme = parts.scheme.lower()
@@ -36,13 +38,14 @@ def canonical(url: str) -> str | None:
     return f"{scheme}://{netloc}{path}{query}"
 
 
-def noncanonical_reasons(url: str) -> list[str]:
-    """Why `url` is not canonical, in words a user recognises."""
-    try:
-        parts = urlsplit(url)
-        port = parts.port
-    except ValueError:
-        return []
+def canonical(url: str) -> str | None:
+    """The canonical resource URI (RFC 8707, MCP authorization): lowercase scheme and host,
+    no default port, no fragment, no empty query, no trailing slash; path case kept."""
+    split = _split(url)
+    return _canonical(*split) if split else None
+
+
+def _noncanonical(url: str, parts: SplitResult, port: int | None) -> list[str]:
     reasons = []
     scheme = url.split(":", 1)[0]  # urlsplit lowercases the scheme it returns
     if scheme != scheme.lower():
@@ -54,11 +57,33 @@ def noncanonical_reasons(url: str) -> list[str]:
         reasons.append(f"explicit default port :{port}")
     if parts.path.endswith("/"):
         reasons.append("trailing slash")
-    if url.endswith("?") or (parts.query == "" and "?" in url.split("#", 1)[0]):
+    if parts.query == "" and "?" in url.split("#", 1)[0]:
         reasons.append("empty query")
     if "#" in url:
         reasons.append("fragment")
     return reasons
+
+
+def noncanonical_reasons(url: str) -> list[str]:
+    """Why `url` is not canonical, in words a user recognises."""
+    split = _split(url)
+    return _noncanonical(url, *split) if split else []
+
+
+@lru_cache(maxsize=16)
+def _suffix_set(suffixes: tuple[str, ...]) -> frozenset[str]:
+    return frozenset(suffixes)
+
+
+def _matching_suffix(name: str, suffixes: Iterable[str]) -> str | None:
+    """The longest of `suffixes` that `name` is, or is under."""
+    wanted = _suffix_set(tuple(suffixes))
+    labels = name.split(".")
+    for index in range(len(labels)):
+        candidate = ".".join(labels[index:])
+        if candidate in wanted:
+            return candidate
+    return None
 
 
 def host_kind(host: str, nonpublic_suffixes: Iterable[str]) -> tuple[str, str | None]:
@@ -70,26 +95,32 @@ def host_kind(host: str, nonpublic_suffixes: Iterable[str]) -> tuple[str, str | 
     name = host.rstrip(".")
     if "." not in name:
         return "name", f"'{name}' is a single-label name, which public DNS does not resolve"
-    for suffix in nonpublic_suffixes:
-        if name == suffix or name.endswith("." + suffix):
-            return "name", f"'{name}' is under '{suffix}', a suffix that is not public DNS"
+    suffix = _matching_suffix(name, nonpublic_suffixes)
+    if suffix is not None:
+        return "name", f"'{name}' is under '{suffix}', a suffix that is not public DNS"
     return "name", None
 
 
 def zone_of(host: str, zones: Iterable[str]) -> str | None:
-    name = host.rstrip(".")
-    for zone in zones:
-        if name == zone or name.endswith("." + zone):
-            return zone
-    return None
+    return _matching_suffix(host.rstrip("."), zones)
+
+
+_SEPARATORS = str.maketrans("", "", "-_.")
 
 
 def _normalise_param(name: str) -> str:
-    return re.sub(r"[-_.]", "", name.lower())
+    return name.lower().translate(_SEPARATORS)
+
+
+@lru_cache(maxsize=8)
+def _wanted(names: tuple[str, ...]) -> frozenset[str]:
+    return frozenset(_normalise_param(n) for n in names)
 
 
 def credential_params(query: str, names: Iterable[str]) -> list[str]:
-    wanted = {_normalise_param(n) for n in names}
+    if not query:
+        return []
+    wanted = _wanted(tuple(names))
     found = []
     for key, _ in parse_qsl(query, keep_blank_values=True):
         if _normalise_param(key) in wanted and key not in found:
@@ -99,14 +130,14 @@ def credential_params(query: str, names: Iterable[str]) -> list[str]:
 
 def url_facts(url: str, data: dict[str, Any]) -> dict[str, Any]:
     """Everything the rules ask about one URL. `valid` is False if it cannot be parsed."""
-    try:
-        parts = urlsplit(url.strip())
-        port = parts.port
-    except ValueError as error:
-        return {"url": url, "valid": False, "error": str(error)}
+    split = _split(url)
+    if split is None:
+        return {"url": url, "valid": False, "error": "not a URL (bad port or address)"}
+    parts, port = split
     host = (parts.hostname or "").lower()
     if not parts.scheme or not host:
-        return {"url": url, "valid": False, "error": "no scheme or host"}
+        return {"url": url, "valid": False, "scheme": parts.scheme.lower(),
+                "error": "no scheme or host"}
     kind, nonpublic = host_kind(host, data["nonpublic_suffixes"])
     return {
         "url": url,
@@ -119,8 +150,8 @@ def url_facts(url: str, data: dict[str, Any]) -> dict[str, Any]:
         "fragment": parts.fragment,
         "has_query": "?" in url.split("#", 1)[0],
         "has_fragment": "#" in url,
-        "canonical": canonical(url),
-        "noncanonical": noncanonical_reasons(url),
+        "canonical": _canonical(parts, port),
+        "noncanonical": _noncanonical(url, parts, port),
         "userinfo": "@" in parts.netloc,
         "credential_params": credential_params(parts.query, data["credential_params"]),
         "loopback": is_loopback_host(host),
@@ -170,6 +201,7 @@ def path_of(url: str) -> str:
     return urlsplit(url).path or "/"
 
 
+@lru_cache(maxsize=256)
 def glob_regex(pattern: str) -> re.Pattern[str]:
     """An exempt-path glob: `*` stands for one or more path segments."""
     pieces = (re.escape(piece) for piece in pattern.split("*"))
