@@ -254,7 +254,6 @@ class Catalog:
         *,
         issuer: str | None = None,
         endpoint: str = "nginx",
-        server_url: str | None = None,
     ) -> None:
         host = self.host(label)
         issuer = issuer or self.healthy_issuer
@@ -264,22 +263,24 @@ class Catalog:
             group=group,
             summary=summary,
             rules=rules,
-            server_url=server_url or self.url(label),
+            server_url=self.url(label),
             issuer=issuer,
             hosts=tuple(dict.fromkeys([host, issuer_host])),
         )
         self._entries[label] = _Entry(scenario, site, endpoint)
 
-    def _mcp_site(self, label: str, routes: Mapping[str, Action] | None = None, **proxy: Any) -> Callable[..., Site]:
-        """A host whose MCP server is healthy except for ``routes``."""
+    def _mcp_site(
+        self,
+        label: str,
+        routes: Mapping[str, Action] | None = None,
+        *,
+        scopes: tuple[str, ...] | None = None,
+    ) -> Callable[..., Site]:
+        """A host whose MCP server is healthy (issuer: the healthy AS) except for ``routes``."""
         host = self.host(label)
 
         def build(_: Mapping[str, Any]) -> Site:
-            return Site(
-                host,
-                routes=dict(routes or {}),
-                default=Proxy("mcp", issuer=proxy.get("issuer"), scopes=proxy.get("scopes")),
-            )
+            return Site(host, routes=dict(routes or {}), default=Proxy("mcp", scopes=scopes))
 
         return build
 
@@ -311,7 +312,7 @@ class Catalog:
 
         return build
 
-    def _build(self) -> None:  # noqa: PLR0915 - a flat list reads best
+    def _build(self) -> None:  # a flat list of scenarios reads best, however long
         zone_host = self.host
         prm_path = PRM_PATH + MCP_PATH
 
