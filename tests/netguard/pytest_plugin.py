@@ -6,6 +6,7 @@ before anything that could open a socket.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import tempfile
 from collections.abc import Iterator
@@ -17,11 +18,19 @@ from . import guard
 guard.install()
 
 # One violation log per run, shared with every child process through the
-# environment (livestack.env.child_env passes it on).
+# environment (livestack.env.child_env passes it on). Removed at the end of the run
+# if this plugin made it: what it held was reported by the failing tests.
+_own_log: str | None = None
 if not os.environ.get(guard.LOG_ENV):
-    _fd, _log = tempfile.mkstemp(prefix="mcplint-netguard-", suffix=".log")
+    _fd, _own_log = tempfile.mkstemp(prefix="mcplint-netguard-", suffix=".log")
     os.close(_fd)
-    os.environ[guard.LOG_ENV] = _log
+    os.environ[guard.LOG_ENV] = _own_log
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    if _own_log is not None:
+        with contextlib.suppress(OSError):
+            os.unlink(_own_log)
 
 
 @pytest.fixture(autouse=True)
