@@ -1,0 +1,158 @@
+#!/usr/bin/env python3
+"""mcplint's benchmark: everything side by side, in one run.
+
+    python3 bench/run.py            # all measurements
+    python3 bench/run.py --quick    # fewer repetitions
+
+It builds its own virtual environment (bench/.venv) with mcplint installed from this
+checkout *as a user gets it* (a wheel, bytecode compiled at install, as pip does for
+yamllint and check-jsonschema), then measures:
+
+1. cold `mcplint check` of examples/healthy against `yamllint` and `check-jsonschema`
+   (with schemas/mcp-connector.schema.json) on the same file: median wall time of
+   repeated runs, each a new process; targets: <= 1.5x yamllint, < 0.5x check-jsonschema;
+2. one `mcplint check` over 1,000 generated manifests (with their metadata documents):
+   wall time and peak memory; target: < 2 s.
+
+No cache of previous results is used: every run is a new process reading the files.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import venv
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+VENV = ROOT / "bench" / ".venv"
+EXAMPLE = ROOT / "examples" / "healthy" / "mcp-connector.yaml"
+SCHEMA = ROOT / "schemas" / "mcp-connector.schema.json"
+
+
+def bin_(name: str) -> str:
+    return str(VENV / "bin" / name)
+
+
+def setup() -> None:
+    """A venv with mcplint (from a wheel of this checkout), yamllint and check-jsonschema."""
+    if not (VENV / "bin" / "python").exists():
+        venv.create(VENV, with_pip=True)
+        _pip("install", "yamllint", "check-jsonschema", str(ROOT))
+    _pip("install", "--force-reinstall", "--no-deps", str(ROOT))
+
+
+def _pip(*args: str) -> None:
+    completed = subprocess.run([bin_("python"), "-m", "pip", "-q", *args], capture_output=True,
+                               text=True, check=False)
+    if completed.returncode != 0:
+        raise SystemExit(f"pip {' '.join(args)} failed:\n{completed.stdout}{completed.stderr}")
+
+
+def run_once(command: list[str], cwd: Path | None = None) -> tuple[float, int, int]:
+    """(wall seconds, peak RSS in KiB, exit code) of one new process."""
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
+    started = time.perf_counter()
+    process = subprocess.Popen(command, cwd=cwd, env=env, stdout=subprocess.DEVNULL,
+                               stderr=subprocess.DEVNULL)
+    _, status, usage = os.wait4(process.pid, 0)
+    elapsed = time.perf_counter() - started
+    return elapsed, usage.ru_maxrss, os.waitstatus_to_exitcode(status)
+
+
+def median_time(command: list[str], runs: int, warmup: int = 3) -> float:
+    for _ in range(warmup):
+        run_once(command)
+    return statistics.median(run_once(command)[0] for _ in range(runs))
+
+
+def cold_start(runs: int) -> list[str]:
+    commands = {
+        "mcplint check": [bin_("mcplint"), "check", str(EXAMPLE)],
+        "yamllint": [bin_("yamllint"), str(EXAMPLE)],
+        "check-jsonschema": [bin_("check-jsonschema"), "--schemafile", str(SCHEMA), str(EXAMPLE)],
+        "mcplint --version": [bin_("mcplint"), "--version"],
+    }
+    for name, command in commands.items():
+        _, _, code = run_once(command)
+        if code != 0:
+            raise SystemExit(f"{name} failed on {EXAMPLE} (exit {code})")
+    # Interleave the tools so a change in machine load affects all of them alike.
+    samples: dict[str, list[float]] = {name: [] for name in commands}
+    for _ in range(3):
+        for command in commands.values():
+            run_once(command)
+    for _ in range(runs):
+        for name, command in commands.items():
+            samples[name].append(run_once(command)[0])
+    medians = {name: statistics.median(values) for name, values in samples.items()}
+    mcplint, yamllint, checker = (medians["mcplint check"], medians["yamllint"],
+                                  medians["check-jsonschema"])
+    lines = [f"1. Cold start on {EXAMPLE.relative_to(ROOT)} (median of {runs} runs each)"]
+    for name, value in medians.items():
+        lines.append(f"   {name:<20} {value * 1000:7.1f} ms")
+    lines.append(f"   mcplint / yamllint          {mcplint / yamllint:5.2f}x   (target <= 1.50x)"
+                 f"  {'ok' if mcplint <= 1.5 * yamllint else 'MISSED'}")
+    lines.append(f"   mcplint / check-jsonschema  {mcplint / checker:5.2f}x   (target <  0.50x)"
+                 f"  {'ok' if mcplint < 0.5 * checker else 'MISSED'}")
+    return lines
+
+
+def generate(folder: Path, count: int) -> None:
+    """`count` manifests: copies of the healthy example with their own host names, a
+    third of them with problems (so findings are reported, as in a real repository)."""
+    source = EXAMPLE.parent
+    prm = (source / "public/.well-known/oauth-protected-resource.json").read_text()
+    as_doc = (source / "deploy/openid-configuration.json").read_text()
+    manifest = EXAMPLE.read_text()
+    for index in range(count):
+        target = folder / f"team{index:04d}"
+        (target / "public/.well-known").mkdir(parents=True)
+        (target / "deploy").mkdir()
+        host = f"mcp{index}.acme.com"
+        text = manifest.replace("mcp.acme.com", host).replace("acme-docs", f"acme-{index}")
+        if index % 3 == 0:
+            text = text.replace("160.79.104.0/21]", "160.79.104.0/22]").replace(
+                "audience: https://" + host + "/mcp", "audience: https://" + host + "/mcp/")
+        (target / "mcp-connector.yaml").write_text(text)
+        (target / "public/.well-known/oauth-protected-resource.json").write_text(
+            prm.replace("mcp.acme.com", host))
+        (target / "deploy/openid-configuration.json").write_text(as_doc)
+
+
+def many(count: int, runs: int) -> list[str]:
+    with tempfile.TemporaryDirectory() as temporary:
+        folder = Path(temporary)
+        generate(folder, count)
+        command = [bin_("mcplint"), "check", "--fail-on", "never", "-q", "."]
+        results = [run_once(command, cwd=folder) for _ in range(runs)]
+    elapsed = statistics.median(r[0] for r in results)
+    peak = max(r[1] for r in results)
+    return [f"2. One `mcplint check` over {count:,} manifests (+{2 * count:,} metadata "
+            f"documents), median of {runs} runs",
+            f"   wall time  {elapsed:6.2f} s   (target < 2 s)  {'ok' if elapsed < 2 else 'MISSED'}",
+            f"   peak RSS   {peak / 1024:6.1f} MiB",
+            f"   per manifest {elapsed / count * 1000:.2f} ms"]
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="fewer repetitions")
+    args = parser.parse_args()
+    setup()
+    runs = 10 if args.quick else 30
+    print(f"machine: {os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.2f}; "
+          f"python {sys.version.split()[0]}")
+    for line in cold_start(runs) + [""] + many(1000, 3 if args.quick else 5):
+        print(line)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
