@@ -166,3 +166,21 @@ def test_findings_in_document_files_are_located_there(examples: Path) -> None:
     prm = [f for f in report["findings"] if f["code"] == "MCP407"]
     assert prm[0]["file"].endswith("oauth-protected-resource.json")
     assert (prm[0]["line"], prm[0]["pointer"]) == (2, "/resource")
+
+
+def test_many_manifests_in_parallel_match_one_by_one(tmp_path: Path) -> None:
+    from support import lint_folder
+
+    count = 60  # above the threshold where workers are used
+    texts = {f"team{i:02d}/mcp-connector.yaml": _manifest(
+        f"https://mcp{i}.acme.com{':8443' if i % 4 == 0 else ''}/mcp{'/' if i % 5 == 0 else ''}",
+        f"mcp{i}.acme.com") for i in range(count)}
+    write_files(tmp_path, texts)
+    _, report = run_json("check", cwd=tmp_path)
+    assert report["summary"]["manifests"] == count
+    by_file: dict[str, list[tuple[str, int]]] = {}
+    for finding in report["findings"]:
+        by_file.setdefault(finding["file"], []).append((finding["code"], finding["line"]))
+    for name, text in texts.items():
+        alone = lint_folder(tmp_path / "single", text)
+        assert by_file.get(name, []) == [(f.code, f.line) for f in alone], name
