@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import fnmatch
 import os
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 
 from mcplint.settings import UsageError
@@ -61,14 +61,24 @@ def _display(path: Path) -> str:
     return str(path) if relative.startswith("..") else relative
 
 
-def excluded(display: str, globs: Iterable[str]) -> bool:
-    return any(fnmatch.fnmatch(display, g) or fnmatch.fnmatch(display, g.rstrip("/") + "/*")
-               for g in globs)
+def excluded(path: str, globs: Iterable[str]) -> bool:
+    """Whether a glob matches the path, a folder it is in, or (for a glob without a slash,
+    as in .gitignore) any one of its parts."""
+    parts = path.split("/")
+    for glob in globs:
+        glob = glob.rstrip("/")
+        if fnmatch.fnmatch(path, glob) or fnmatch.fnmatch(path, glob + "/*"):
+            return True
+        if "/" not in glob and any(fnmatch.fnmatch(part, glob) for part in parts):
+            return True
+    return False
 
 
-def select(paths: Iterable[str], exclude: tuple[str, ...] = (),
-           force_exclude: bool = False) -> list[tuple[Path, str]]:
-    """(path, display name) of each manifest to check; a usage error when none is found."""
+def select(paths: Iterable[str], exclude: tuple[str, ...] = (), force_exclude: bool = False,
+           relative: Callable[[str], str] = os.path.normpath) -> list[tuple[Path, str]]:
+    """(path, display name) of each manifest to check; a usage error when none is found.
+    `relative` turns a display name into the path the exclude globs are matched against
+    (the config's globs are relative to the config's folder)."""
     given = list(paths)
     chosen: list[tuple[Path, str]] = []
     for text in given or ["."]:
@@ -76,11 +86,11 @@ def select(paths: Iterable[str], exclude: tuple[str, ...] = (),
         if path.is_dir():
             for found in find_manifests(path):
                 shown = _display(found)
-                if not excluded(shown, exclude):
+                if not excluded(relative(shown), exclude):
                     chosen.append((found, shown))
         elif path.exists():
             shown = text if given else _display(path)
-            if not (force_exclude and excluded(os.path.normpath(shown), exclude)):
+            if not (force_exclude and excluded(relative(shown), exclude)):
                 chosen.append((path, shown))
         else:
             raise UsageError(f"{text}: no such file or folder")

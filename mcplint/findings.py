@@ -34,6 +34,7 @@ class Finding:
     manifest: str | None = None
     related: tuple[tuple[Location, str], ...] = ()
     suppression: dict[str, str] | None = None  # {"kind": "inline"|"baseline", "reason": ...}
+    value_hash: str = ""  # of the value at fault; the baseline re-keys findings with it
 
     @property
     def file(self) -> str | None:
@@ -67,14 +68,19 @@ def at_least(severity: str, threshold: str) -> bool:
     return threshold != "never" and severity_rank(severity) <= severity_rank(threshold)
 
 
-def fingerprint(code: str, file: str | None, pointer: str, value: Any) -> str:
-    """Stable across edits elsewhere in the file: code, file, pointer and the value's hash,
-    never the line."""
+def value_hash(value: Any) -> str:
+    """A short hash of a finding's value: what makes it this finding, wherever it moves."""
     import hashlib  # OpenSSL's load is measurable at start-up; only findings need it
 
-    value_hash = hashlib.sha256(
-        json.dumps(value, sort_keys=True, default=str).encode()).hexdigest()[:16]
-    key = f"{code}\0{file or ''}\0{pointer}\0{value_hash}"
+    return hashlib.sha256(json.dumps(value, sort_keys=True, default=str).encode()).hexdigest()[:16]
+
+
+def fingerprint(code: str, file: str | None, pointer: str, hashed_value: str) -> str:
+    """Stable across edits elsewhere in the file: code, file, pointer and the value's hash,
+    never the line."""
+    import hashlib
+
+    key = f"{code}\0{file or ''}\0{pointer}\0{hashed_value}"
     return hashlib.sha256(key.encode()).hexdigest()[:32]
 
 
@@ -82,11 +88,12 @@ def make_finding(rule: Rule, message: str, location: Location, value: Any, *,
                  source: str = "declared", evidence: dict[str, Any] | None = None,
                  manifest: str | None = None,
                  related: tuple[tuple[Location, str], ...] = ()) -> Finding:
+    hashed = value_hash(value)
     return Finding(
         code=rule.code, name=rule.name, severity=rule.severity, symptom=rule.symptom,
         message=message, location=location, source=source, evidence=evidence,
-        fingerprint=fingerprint(rule.code, location.file, location.pointer, value),
-        manifest=manifest, related=related,
+        fingerprint=fingerprint(rule.code, location.file, location.pointer, hashed),
+        manifest=manifest, related=related, value_hash=hashed,
     )
 
 

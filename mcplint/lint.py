@@ -181,9 +181,11 @@ class Linter:
 
     def _per_file_ignores(self, display: str) -> set[str]:
         codes: set[str] = set()
+        shown = self.settings.relative(display)  # globs are relative to the config's folder
         for glob, selectors in self.settings.per_file_ignores.items():
-            if fnmatch.fnmatch(display, glob) or fnmatch.fnmatch(Path(display).name, glob):
-                codes |= expand_selectors(self.catalog, selectors, "per-file-ignores")
+            if fnmatch.fnmatch(shown, glob) or fnmatch.fnmatch(Path(shown).name, glob):
+                codes |= expand_selectors(self.catalog, selectors,
+                                          self.settings.origin("per-file-ignores"))
         return codes
 
     def _lookup(self, name: str) -> str | None:

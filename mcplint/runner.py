@@ -12,22 +12,14 @@ from mcplint.catalog import Catalog, load_builtin, load_policy_dir
 from mcplint.findings import FileResult, at_least
 from mcplint.lint import Linter, LiveRunner
 from mcplint.report import FORMATS, Report, write_atomically, writer
-from mcplint.settings import Settings, UsageError
+from mcplint.settings import Settings, UsageError, checked
 
 
 def settings_from(options: dict[str, Any]) -> Settings:
-    return Settings(
-        cli_profile=options.get("profile"),
-        select=split_codes(options.get("select")) or None,
-        ignore=split_codes(options.get("ignore")),
-        fail_on=options.get("fail_on") or "error",
-        no_suppress=bool(options.get("no_suppress")),
-        force_exclude=bool(options.get("force_exclude")),
-    )
+    """The command line's options over the config file's (mcplint/config.py)."""
+    from mcplint import config
 
-
-def split_codes(values: tuple[str, ...] | None) -> tuple[str, ...]:
-    return tuple(c.strip() for v in values or () for c in v.split(",") if c.strip())
+    return config.settings_for(options)
 
 
 def outputs(options: dict[str, Any]) -> list[tuple[str, str | None]]:
@@ -56,10 +48,21 @@ def use_color(choice: str, to_stdout: bool) -> bool:
     return to_stdout and sys.stdout.isatty()
 
 
-def catalog_for(options: dict[str, Any]) -> Catalog:
+def catalog_for(options: dict[str, Any], settings: Settings | None = None) -> Catalog:
+    """The built-in rules, plus the config's and --policies' folders, with the config's
+    egress ranges."""
     catalog = load_builtin()
-    for folder in options.get("policy_dirs") or ():
-        load_policy_dir(catalog, Path(folder))
+    folders = [*(settings.policy_dirs if settings else ()),
+               *map(Path, options.get("policy_dirs") or ())]
+    loaded: set[Path] = set()
+    for folder in folders:
+        if folder.resolve() not in loaded:  # named by the config and by --policies
+            loaded.add(folder.resolve())
+            load_policy_dir(catalog, folder)
+    if settings is not None and settings.egress_ranges is not None:
+        from mcplint.config import load_egress_ranges
+
+        catalog.data["egress"] = load_egress_ranges(settings)
     return catalog
 
 
@@ -105,19 +108,24 @@ def exit_code(results: list[FileResult], fail_on: str) -> int:
 def run(command: str, paths: tuple[str, ...], options: dict[str, Any],
         live: LiveRunner | None = None) -> int:
     settings = settings_from(options)
-    catalog = catalog_for(options)
+    catalog = catalog_for(options, settings)
     pairs = outputs(options)
-    # Validate --select/--ignore before any work, so a typo is a usage error, not "no finding".
-    from mcplint.settings import selected_codes
-
-    selected_codes(catalog, settings, settings.profile_for(None))
-    manifests = discover.select(paths, settings.exclude, settings.force_exclude)
+    # Check rule names (options and config) before any work: a typo is exit 2, not "no finding".
+    settings = checked(catalog, settings)
+    manifests = discover.select(paths, settings.exclude, settings.force_exclude, settings.relative)
     linter = Linter(catalog, settings, mode="live" if live else "static", live=live)
     results = lint_all(linter, manifests) if live is None else [
         linter.lint(path, shown) for path, shown in manifests]
+    extras: dict[str, Any] = {}
+    if settings.baseline is not None or options.get("write_baseline"):
+        from mcplint import baseline
+
+        summary = baseline.use(results, settings, options.get("write_baseline"))
+        extras = {"baseline": summary} if summary else {}
     verbosity = -1 if options.get("quiet") else options.get("verbose", 0)
     for format_name, file in pairs:
-        report = Report(command, results, catalog, verbosity=verbosity,
+        report = Report(command, results, catalog, verbosity=verbosity, extras=extras,
+                        fail_on=settings.fail_on,
                         color=use_color(options.get("color", "auto"), file is None))
         render = writer(format_name)
         if file is None:

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
+from pathlib import Path
 
 from mcplint.catalog import PROFILES, Catalog
 
@@ -26,6 +28,15 @@ class Settings:
     no_suppress: bool = False
     exclude: tuple[str, ...] = ()
     force_exclude: bool = False
+    # From the config file (mcplint/config.py); CLI options replace what they name.
+    config_file: str | None = None  # as messages show it
+    root: Path | None = None  # the folder exclude and per-file-ignores globs are relative to
+    origins: dict[str, str] = field(default_factory=dict)  # key -> where a value came from
+    policy_dirs: tuple[Path, ...] = ()
+    egress_ranges: Path | None = None
+    baseline: Path | None = None
+    live_timeout: float | None = None  # live.timeout, for verify when --timeout is not given
+    live_nameservers: tuple[str, ...] = ()  # live.nameservers, when --nameserver is not given
 
     def profile_for(self, manifest_profile: object) -> str:
         """CLI first, then the manifest's `profile`, then the config's."""
@@ -34,6 +45,23 @@ class Settings:
         if isinstance(manifest_profile, str) and manifest_profile in PROFILES:
             return manifest_profile
         return self.config_profile or DEFAULT_PROFILE
+
+    def origin(self, key: str) -> str:
+        """Where `key` was set, for error messages: "--select" or ".mcplint.yaml:3: select"."""
+        return self.origins.get(key, f"--{key}")
+
+    def relative(self, display: str) -> str:
+        """A manifest's path as the config's globs see it: relative to the config's folder
+        (to the current folder without a config), with forward slashes."""
+        if self.root is None:
+            return os.path.normpath(display).replace(os.sep, "/")
+        return os.path.relpath(os.path.abspath(display), self.root).replace(os.sep, "/")
+
+
+def split_codes(value: str | Iterable[str] | None) -> tuple[str, ...]:
+    """Codes from a comma list, a list, or repeated options (each possibly a comma list)."""
+    items = [value] if isinstance(value, str) else list(value or ())
+    return tuple(code.strip() for item in items for code in item.split(",") if code.strip())
 
 
 def expand_selectors(catalog: Catalog, selectors: Iterable[str], option: str) -> set[str]:
@@ -60,5 +88,22 @@ def selected_codes(catalog: Catalog, settings: Settings, profile: str) -> set[st
     if settings.select is None:
         base = {code for code, rule in catalog.rules.items() if profile in rule.profiles}
     else:
-        base = expand_selectors(catalog, settings.select, "--select")
-    return base - expand_selectors(catalog, settings.ignore, "--ignore")
+        base = expand_selectors(catalog, settings.select, settings.origin("select"))
+    return base - expand_selectors(catalog, settings.ignore, settings.origin("ignore"))
+
+
+def checked(catalog: Catalog, settings: Settings) -> Settings:
+    """Settings whose rule names all exist (else a UsageError naming where each came from),
+    with severity overrides keyed by code. Run once, before any manifest is read, so a
+    typo is exit 2 rather than a silently empty run."""
+    selected_codes(catalog, settings, settings.profile_for(None))
+    for selectors in settings.per_file_ignores.values():
+        expand_selectors(catalog, selectors, settings.origin("per-file-ignores"))
+    severity = {}
+    for name, level in settings.severity.items():
+        rule = catalog.lookup(name)
+        if rule is None:
+            raise UsageError(f"{settings.origin('severity')}: '{name}' is not a rule code or "
+                             "name (see `mcplint rules`)")
+        severity[rule.code] = level
+    return replace(settings, severity=severity)

@@ -7,8 +7,8 @@
 What is generated, and why ahead of time: the compiled rule catalog (one JSON file instead
 of dozens of YAML files and JMESPath parses per run), copies of the schemas the installed
 package prints and uses, and plain-Python validators for the manifest schema and the
-policies' schemas (fastjsonschema's code generator), so a valid manifest never imports
-jsonschema.
+policies' schemas (fastjsonschema's code generator), so a valid manifest or config never
+imports jsonschema.
 """
 
 from __future__ import annotations
@@ -92,7 +92,8 @@ def generate() -> dict[Path, str]:
     policy_schema = json.loads((ROOT / "schemas" / "policy.schema.json").read_text())
     rules, docs = [], {}
     validators: dict[str, Any] = {
-        "manifest": json.loads((ROOT / "schemas" / "mcp-connector.schema.json").read_text())}
+        "manifest": json.loads((ROOT / "schemas" / "mcp-connector.schema.json").read_text()),
+        "config": json.loads((ROOT / "schemas" / "config.schema.json").read_text())}
     for path in sorted((ROOT / "policies").glob("MCP*.yaml")):
         policy, documentation = policyfiles.read_policy(path, policy_schema)
         rule = compile_policy(policy, "builtin").to_json()

@@ -29,6 +29,7 @@ class Report:
     color: bool = False
     verbosity: int = 0
     extras: dict[str, Any] = field(default_factory=dict)  # e.g. the baseline's stale entries
+    fail_on: str = "error"  # what fails the run: junit reports only these as failures
 
     @property
     def findings(self) -> list[Finding]:

@@ -61,12 +61,25 @@ def _plural(count: int, word: str) -> str:
     return f"{count} {word}{'' if count == 1 else 's'}"
 
 
+def baseline_line(report: Report) -> str | None:
+    """How many baseline entries matched nothing: fixed, or changed, so due a refresh."""
+    stale = (report.extras.get("baseline") or {}).get("stale")
+    if not stale:
+        return None
+    entries = "1 baseline entry no longer matches" if stale == 1 else \
+        f"{stale} baseline entries no longer match"
+    return f"{entries} (fixed or changed; refresh it with --write-baseline)"
+
+
 def summary_lines(report: Report) -> Iterable[str]:
     counts = report.counts()
     manifests = _plural(counts["manifests"], "manifest")
     suppressed = f" ({counts['suppressed']} suppressed)" if counts["suppressed"] else ""
+    stale = baseline_line(report)
     if not counts["findings"]:
         yield _style(report, f"No problems found in {manifests}{suppressed}.", fg="green")
+        if stale:
+            yield stale
         return
     severities = ", ".join(_plural(n, s) for s, n in counts["by_severity"].items() if n)
     yield (f"Found {_plural(counts['findings'], 'problem')} ({severities}) in "
@@ -76,6 +89,8 @@ def summary_lines(report: Report) -> Iterable[str]:
         if findings:
             codes = ", ".join(sorted({f.code for f in findings}))
             yield f"  {text}: {len(findings)}  ({codes})"
+    if stale:
+        yield stale
 
 
 def write(report: Report, out: IO[str]) -> None:

@@ -1,0 +1,322 @@
+"""The configuration file: `.mcplint.yaml`, or `[tool.mcplint]` in `pyproject.toml`.
+
+Found at or above the current folder, stopping at the repository root (the folder with
+`.git`); the closest wins, and `.mcplint.yaml` wins over `pyproject.toml` in the same
+folder. Files are not merged: one config applies, as with Ruff. An option given on the
+command line replaces the config's value for the same key (`--policies` adds to the
+config's folders, as "also load" says). Relative paths and globs in a config are relative
+to its folder, so a run from a subfolder means the same as one from the top.
+
+Strict, because a typo that silently does nothing is worse than an error: an unknown key,
+a bad value or an unknown rule is exit 2 with one line naming the file, the key and what
+is allowed. Cheap, because `check` runs on every commit: the schema is checked with a
+validator generated ahead of time (jsonschema is imported only to explain a mistake), and
+`pyproject.toml` is parsed only when its text mentions mcplint.
+"""
+
+from __future__ import annotations
+
+import difflib
+import os
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from mcplint.settings import Settings, UsageError, split_codes
+from mcplint.sourcemap import SourceMap, join
+
+YAML_NAME = ".mcplint.yaml"
+PYPROJECT = "pyproject.toml"
+# Cheap test before parsing TOML: a [tool.mcplint…] table, a dotted tool.mcplint key, or
+# a bare [tool] table (which may hold `mcplint = {…}`).
+_MENTIONS_TOOL = re.compile(r"""
+    ^\s*\[\s*tool\s*\.\s*["']?mcplint\b
+  | ^\s*tool\s*\.\s*["']?mcplint\b
+  | ^\s*\[\s*tool\s*\]\s*$
+""", re.M | re.X)
+
+
+@dataclass(frozen=True)
+class Config:
+    """One configuration file's values, and how to name its keys in messages."""
+
+    path: Path
+    values: dict[str, Any]
+    source_map: SourceMap | None = None  # YAML only: where each key is
+
+    @property
+    def shown(self) -> str:
+        return str(shown(self.path))
+
+    @property
+    def folder(self) -> Path:
+        return self.path.resolve().parent
+
+    def at(self, *path: str | int) -> str:
+        """Where a key is: `.mcplint.yaml:3`, or `pyproject.toml [tool.mcplint]`."""
+        if self.source_map is None:
+            return f"{self.shown} [tool.mcplint]"
+        pointer = "".join(join("", token) for token in path)
+        return f"{self.shown}:{self.source_map.key_span(pointer).line}"
+
+    def where(self, *path: str | int) -> str:
+        """`.mcplint.yaml:3: select`: the prefix of a message about a key's value."""
+        return f"{self.at(*path)}: {_key_name(list(path))}"
+
+
+def settings_for(options: dict[str, Any]) -> Settings:
+    """The run's settings: the command line first, then the config file (if any)."""
+    config = _chosen(options)
+    values = config.values if config else {}
+    origins: dict[str, str] = {}  # key -> where its value came from, for error messages
+
+    def pick(option: str, key: str) -> Any:
+        given = options.get(option)
+        if given:
+            origins[key] = f"--{option.replace('_', '-')}"
+            return given
+        return values.get(key)
+
+    if config is not None:
+        origins.update((key, config.where(key)) for key in values)
+    select, ignore = pick("select", "select"), pick("ignore", "ignore")
+    baseline = pick("baseline", "baseline")
+    live = values.get("live", {})
+    return Settings(
+        cli_profile=options.get("profile"),
+        config_profile=values.get("profile"),
+        select=split_codes(select) if select is not None else None,
+        ignore=split_codes(ignore),
+        severity=dict(values.get("severity", {})),
+        per_file_ignores={glob: split_codes(codes)
+                          for glob, codes in values.get("per-file-ignores", {}).items()},
+        fail_on=options.get("fail_on") or values.get("fail-on") or "error",
+        no_suppress=bool(options.get("no_suppress")),
+        exclude=tuple(values.get("exclude", ())),
+        force_exclude=bool(options.get("force_exclude")),
+        config_file=config.shown if config else None,
+        root=config.folder if config else None,
+        origins=origins,
+        policy_dirs=_config_paths(config, "policies"),
+        egress_ranges=next(iter(_config_paths(config, "egress-ranges")), None),
+        baseline=(Path(baseline) if options.get("baseline")
+                  else next(iter(_config_paths(config, "baseline")), None)),
+        live_timeout=live.get("timeout"),
+        live_nameservers=tuple(live.get("nameservers", ())),
+    )
+
+
+def _config_paths(config: Config | None, key: str) -> tuple[Path, ...]:
+    """The path (or paths) under `key`, relative to the config's folder."""
+    if config is None or key not in config.values:
+        return ()
+    value = config.values[key]
+    return tuple(shown(config.folder / os.path.expanduser(v))
+                 for v in ([value] if isinstance(value, str) else value))
+
+
+def shown(path: Path) -> Path:
+    """A path as messages and reports name it: relative to the current folder when below it
+    or in a folder above it (where configs are found), else as it is."""
+    relative = Path(os.path.relpath(path))
+    folders = relative.parts[:-1]
+    return relative if ".." not in folders or set(folders) == {".."} else path
+
+
+def _chosen(options: dict[str, Any]) -> Config | None:
+    """The config that applies: --config's, none with --no-config, else the closest."""
+    given = options.get("config_file")
+    if given and options.get("no_config"):
+        raise UsageError("--config and --no-config contradict each other; give one")
+    if options.get("no_config"):
+        return None
+    path = Path(given) if given else find(Path.cwd())
+    return load(path) if path is not None else None
+
+
+def find(start: Path) -> Path | None:
+    """The closest config file at or above `start`, stopping at the repository root."""
+    folder = start.resolve()
+    while True:
+        candidate = folder / YAML_NAME
+        if candidate.is_file():
+            return candidate
+        pyproject = folder / PYPROJECT
+        if pyproject.is_file() and _mentions_tool_table(pyproject):
+            return pyproject
+        if (folder / ".git").exists() or folder.parent == folder:
+            return None
+        folder = folder.parent
+
+
+def _mentions_tool_table(pyproject: Path) -> bool:
+    """Whether this pyproject.toml may hold [tool.mcplint]; parsed (tomllib) only if so."""
+    try:
+        text = pyproject.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError):
+        return False
+    if "mcplint" not in text or not _MENTIONS_TOOL.search(text):
+        return False
+    return _toml_table(pyproject, text, required=False) is not None
+
+
+# -- reading and validating ---------------------------------------------------------------
+def load(path: Path) -> Config:
+    """A validated Config from a .mcplint.yaml or a pyproject.toml, or a UsageError."""
+    if path.name.endswith(".toml"):
+        text = _read(path)
+        table = _toml_table(path, text, required=True)
+        config = Config(path, table if table is not None else {})
+    else:
+        config = _load_yaml(path)
+    _validate(config)
+    return config
+
+
+def _read(path: Path) -> str:
+    try:
+        return path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as error:
+        raise UsageError(f"{shown(path)}: cannot read this config file ({error})") from None
+
+
+def _toml_table(path: Path, text: str, required: bool) -> dict[str, Any] | None:
+    try:
+        import tomllib
+    except ImportError:  # Python 3.10
+        import tomli as tomllib  # type: ignore[no-redef]
+    try:
+        document = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as error:
+        raise UsageError(f"{shown(path)}: not valid TOML: {error}") from None
+    table = document.get("tool", {}).get("mcplint") if isinstance(document.get("tool"), dict) \
+        else None
+    if table is None and required:
+        raise UsageError(f"{shown(path)}: no [tool.mcplint] table in this file")
+    if table is not None and not isinstance(table, dict):
+        raise UsageError(f"{shown(path)}: tool.mcplint must be a table of settings")
+    return table
+
+
+def _load_yaml(path: Path) -> Config:
+    from mcplint.yamlsource import load_file
+
+    loaded = load_file(path)
+    if loaded.problems:
+        problem = loaded.problems[0]
+        raise UsageError(f"{shown(path)}:{problem.span.line}:{problem.span.column}: "
+                         f"{problem.message}")
+    data = loaded.data if loaded.data is not None else {}
+    if not isinstance(data, dict):
+        raise UsageError(f"{shown(path)}: a config file is a mapping of keys (see `mcplint schema "
+                         "config`)")
+    return Config(path, data, loaded.source_map)
+
+
+def _validate(config: Config) -> None:
+    """The schema (a generated validator; jsonschema only explains a failure)."""
+    from mcplint import fastschema
+
+    if fastschema.is_valid("config", config.values):
+        return
+    import json
+
+    import jsonschema
+
+    from mcplint.catalog import GENERATED
+
+    schema = json.loads((GENERATED / "schemas" / "config.schema.json").read_text("utf-8"))
+    errors = list(jsonschema.Draft202012Validator(schema).iter_errors(config.values))
+    if errors:  # the shallowest first: an unknown key before a bad value inside it
+        error = min(errors, key=lambda e: (len(e.absolute_path), list(map(str, e.absolute_path))))
+        raise UsageError(_message(config, error))
+
+
+def _key_name(path: list[Any]) -> str:
+    """severity.MCP104, live.timeout, exclude[0]."""
+    text = ""
+    for token in path:
+        text += f"[{token}]" if isinstance(token, int) else (f".{token}" if text else str(token))
+    return text
+
+
+_TYPES = {"array": "a list", "object": "a mapping", "string": "a string", "number": "a number",
+          "integer": "an integer", "boolean": "true or false"}
+_PLURALS = {"string": "strings", "number": "numbers", "integer": "integers"}
+
+
+def _message(config: Config, error: Any) -> str:
+    """One line: the file (and line), the key, what is wrong and what is allowed."""
+    path, kind, schema = list(error.absolute_path), error.validator, error.schema
+    name = _key_name(path)
+    if kind == "additionalProperties":
+        allowed = sorted(schema.get("properties", {}))
+        unknown = sorted(set(error.instance) - set(allowed))[0]
+        hint = difflib.get_close_matches(unknown, allowed, n=1)
+        guess = f" (did you mean '{hint[0]}'?)" if hint else ""
+        inside = f" in {name}" if name else ""
+        return (f"{config.at(*path, unknown)}: unknown key "
+                f"'{_key_name(path + [unknown])}'{guess}; allowed{inside}: {', '.join(allowed)}")
+    if kind in ("enum", "const"):
+        allowed = ", ".join(map(str, schema["enum"] if kind == "enum" else [schema["const"]]))
+    elif kind == "type":
+        types = schema["type"] if isinstance(schema["type"], list) else [schema["type"]]
+        allowed = " or ".join(_TYPES.get(t, t) for t in types)
+        items = schema.get("items", {}).get("type")
+        if items in _PLURALS:
+            allowed += f" of {_PLURALS[items]}"
+    elif kind == "exclusiveMinimum":
+        allowed = f"a number greater than {schema[kind]}"
+    else:
+        allowed = schema.get("description") or error.message
+    return f"{config.where(*path)} is {_show(error.instance)}; allowed: {allowed}"
+
+
+def _show(value: Any) -> str:
+    import json
+
+    text = json.dumps(value, default=str)
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
+# -- egress-ranges: a replacement for policies/data/egress.yaml -----------------------------
+EGRESS_LISTS = ("required", "also_seen", "retired")
+
+
+def load_egress_ranges(settings: Settings) -> dict[str, Any]:
+    """The data file named by `egress-ranges`, in the built-in file's shape: `required`
+    (ranges every allowlist must cover), `also_seen` and `retired` (lists of addresses or
+    CIDRs). Checked here, because a typo in a range would otherwise cover nothing, silently."""
+    import ipaddress
+
+    from mcplint.yamlsource import load_file
+
+    assert settings.egress_ranges is not None
+    path, where = shown(settings.egress_ranges), settings.origin("egress-ranges")
+    if not path.is_file():
+        raise UsageError(f"{where}: {path} is not a file (allowed: a YAML or JSON file with "
+                         f"{', '.join(EGRESS_LISTS)})")
+    loaded = load_file(path)
+    if loaded.problems:
+        problem = loaded.problems[0]
+        raise UsageError(f"{path}:{problem.span.line}:{problem.span.column}: {problem.message}")
+    data = loaded.data
+    allowed = f"a mapping with {', '.join(EGRESS_LISTS)} (lists of addresses or CIDRs) and sources"
+    if not isinstance(data, dict) or "required" not in data:
+        raise UsageError(f"{path}: not an egress-ranges file; allowed: {allowed}")
+    for key in data:
+        if key not in (*EGRESS_LISTS, "sources"):
+            raise UsageError(f"{path}: unknown key '{key}'; allowed: {allowed}")
+    for key in EGRESS_LISTS:
+        entries = data.setdefault(key, [])
+        if not isinstance(entries, list):
+            raise UsageError(f"{path}: {key} must be a list of addresses or CIDRs")
+        for index, entry in enumerate(entries):
+            try:
+                ipaddress.ip_network(str(entry), strict=False)
+            except ValueError:
+                line = loaded.source_map.value_span(f"/{key}/{index}").line
+                raise UsageError(f"{path}:{line}: {key}[{index}] is {_show(entry)}; allowed: "
+                                 "an IPv4 or IPv6 address or CIDR") from None
+    return data  # type: ignore[no-any-return]
