@@ -84,7 +84,6 @@ def write(path: Path, results: list[FileResult]) -> Baseline:
                 "message": finding.message})
     baseline.entries.sort(key=lambda e: (e["file"], e["pointer"], e["code"], e["value"]))
     document = {"mcplint_baseline": FORMAT_VERSION, "findings": baseline.entries}
-    path.parent.mkdir(parents=True, exist_ok=True)
     write_atomically(path, lambda out: out.write(json.dumps(document, indent=2) + "\n"))
     return baseline
 

@@ -16,7 +16,8 @@ from mcplint.findings import FileResult, Finding
 REPORT_VERSION = "1"
 
 # format name -> module under mcplint.report (imported only when that format is asked for)
-FORMATS = {"text": "text", "json": "jsonreport"}
+FORMATS = {"text": "text", "json": "jsonreport", "sarif": "sarif", "github": "github",
+           "junit": "junit", "markdown": "markdown"}
 
 
 @dataclass
@@ -67,10 +68,12 @@ def writer(format_name: str) -> Writer:
 
 
 def write_atomically(path: Path, render: Callable[[IO[str]], None]) -> None:
-    """Write via a temporary file in the same folder, so readers never see half a report."""
+    """Write via a temporary file in the same folder, so readers never see half a report.
+    The folder is created if needed (`--output reports/mcplint.sarif` in a fresh CI job)."""
     import tempfile
 
     folder = path.parent if str(path.parent) else Path(".")
+    folder.mkdir(parents=True, exist_ok=True)
     handle = tempfile.NamedTemporaryFile("w", encoding="utf-8", dir=folder, delete=False,
                                          prefix=f".{path.name}.", suffix=".tmp")
     try:

@@ -1,0 +1,62 @@
+"""GitHub Actions: one workflow command per finding, which GitHub shows as an annotation on
+the pull request's diff, then the text summary for the log; and, when the job has a
+`$GITHUB_STEP_SUMMARY`, the Markdown report appended to it (the job's summary page).
+
+    ::error file=mcp-connector.yaml,line=13,col=3,endLine=13,endColumn=40,title=MCP601 audience-not-canonical::auth.audience is …
+"""
+
+from __future__ import annotations
+
+import os
+from typing import IO
+
+from mcplint.findings import Finding
+from mcplint.report import Report
+from mcplint.report.text import evidence_line, summary_lines
+
+COMMANDS = {"error": "error", "warning": "warning", "info": "notice"}
+
+
+def _data(text: str) -> str:
+    """Escaping of a command's message (GitHub's toolkit: %, CR, LF)."""
+    return text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+
+
+def _property(text: str) -> str:
+    """Escaping of a command's property value (also ':' and ',')."""
+    return _data(text).replace(":", "%3A").replace(",", "%2C")
+
+
+def command(finding: Finding) -> str:
+    """The workflow command for one finding."""
+    properties = []
+    span = finding.location.span
+    if finding.file is not None:
+        properties.append(f"file={_property(finding.file)}")
+        if span is not None:
+            properties += [f"line={span.line}", f"col={span.column}",
+                           f"endLine={span.end_line}"]
+            if span.end_line == span.line:  # GitHub takes a column range on one line only
+                properties.append(f"endColumn={span.end_column}")
+    properties.append(f"title={_property(f'{finding.code} {finding.name}')}")
+    message = finding.message
+    if finding.evidence:
+        message += f"\nevidence: {evidence_line(finding.evidence)}"
+    if finding.file is None and finding.evidence and finding.evidence.get("url"):
+        message = f"{finding.evidence['url']}: {message}"
+    return f"::{COMMANDS[finding.severity]} {','.join(properties)}::{_data(message)}"
+
+
+def write(report: Report, out: IO[str]) -> None:
+    for finding in report.active:
+        out.write(command(finding) + "\n")
+    if report.verbosity >= 0:
+        for line in summary_lines(report):
+            out.write(line + "\n")
+    summary_file = os.environ.get("GITHUB_STEP_SUMMARY")
+    if summary_file:
+        from mcplint.report import markdown
+
+        with open(summary_file, "a", encoding="utf-8") as summary:
+            markdown.write(report, summary)
+            summary.write("\n")
