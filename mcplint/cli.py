@@ -134,6 +134,26 @@ def check(paths: tuple[str, ...], **options: Any) -> None:
 
 
 @main.command()
+@click.option("-o", "--output", default="mcp-connector.yaml", show_default=True,
+              type=click.Path(dir_okay=False, allow_dash=True),
+              help="Where to write the manifest; '-' prints it. An existing file is kept.")
+def init(output: str) -> None:
+    """Write a commented starter manifest, to fill in where it says TODO.
+
+    It passes `mcplint check` as written; each field says what it means.
+
+    \b
+    Examples:
+      mcplint init
+      mcplint init -o deploy/docs.mcp-connector.yaml
+      mcplint init -o - | less
+    """
+    from mcplint import starter
+
+    run_guarded(0, lambda: starter.write(output))
+
+
+@main.command()
 @click.option("--format", "format_name", type=click.Choice(("text", "json")), default="text",
               show_default=True)
 def rules(format_name: str) -> None:

@@ -1,0 +1,189 @@
+"""`mcplint init`: a commented starter manifest.
+
+`render(values)` writes a manifest from whatever is known about a connector: nothing (the
+placeholders below, each marked TODO) or what live discovery found (`init --from URL`
+passes the discovered values, with a note per field saying where each came from, which
+replaces the TODO). Either way the result passes `mcplint check` as it stands, and every
+field carries a comment saying what it means, so the file teaches its own format.
+
+Values (all optional): name, server_url, transport, auth_type, issuer, audience,
+registration (list), scopes (list), hosts ({hostname: entry mapping}), and notes
+({field: comment}) for the fields that came from somewhere.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import sys
+from collections.abc import Iterator, Mapping
+from pathlib import Path
+from typing import Any
+
+from mcplint.facts import urls
+from mcplint.settings import UsageError
+
+SCHEMA_URL = "https://github.com/mcplint/mcplint/raw/main/schemas/mcp-connector.schema.json"
+PLACEHOLDERS: dict[str, Any] = {
+    "name": "my-connector",
+    "server_url": "https://mcp.example.com/mcp",
+    "transport": "streamable-http",
+    "auth_type": "oauth",
+    "issuer": "https://auth.example.com",
+    "registration": ["dcr"],
+    "scopes": ["mcp"],
+}
+HELP = {
+    "name": "a label for reports",
+    "server_url": "exactly what users paste into the client",
+    "transport": "streamable-http | sse (deprecated)",
+    "auth_type": "oauth | none | static-headers",
+    "issuer": "the authorization server: PRM authorization_servers[0]",
+    "audience": "the aud your resource server accepts: server.url, canonical",
+    "registration": "one or more of preregistered | cimd | dcr",
+    "scopes": "scopes the connector requests (optional)",
+}
+TODO = {"name", "server_url", "issuer", "registration", "scopes"}  # placeholders to replace
+COMMENT_COLUMN = 40
+_PLAIN = re.compile(r"[A-Za-z0-9_./:@$*\-]+\Z")  # no flow indicators, no '#', no spaces
+_RESERVED = {"true", "false", "null", "yes", "no", "on", "off", "~"}
+
+
+def scalar(value: Any) -> str:
+    """A YAML scalar: plain when that is unambiguous, else JSON (valid YAML) quoting."""
+    if (isinstance(value, str) and _PLAIN.match(value) and value.lower() not in _RESERVED
+            and value[0] not in "-*&!:" and not re.fullmatch(r"[0-9.:+-]+", value)):
+        return value
+    return json.dumps(value)
+
+
+def flow(values: list[Any]) -> str:
+    return "[" + ", ".join(scalar(v) for v in values) + "]"
+
+
+def _line(indent: int, text: str, comment: str | None = None) -> str:
+    line = " " * indent + text
+    if comment:
+        line = f"{line.ljust(COMMENT_COLUMN - 1)} # {comment}"
+    return line
+
+
+class _Fields:
+    """The values to write and the comment for each: where it came from, or what it means
+    and TODO when it is a placeholder."""
+
+    def __init__(self, values: Mapping[str, Any]) -> None:
+        self.given = {k: v for k, v in values.items() if v is not None and k != "notes"}
+        self.notes: Mapping[str, str] = values.get("notes") or {}
+
+    def value(self, key: str) -> Any:
+        if key == "audience" and key not in self.given:  # the canonical server URL
+            server_url = str(self.value("server_url"))
+            return urls.canonical(server_url) or server_url
+        return self.given.get(key, PLACEHOLDERS.get(key))
+
+    def comment(self, key: str) -> str:
+        if key in self.notes:
+            return self.notes[key]
+        todo = key in TODO and key not in self.given
+        return f"TODO: {HELP[key]}" if todo else HELP[key]
+
+
+def render(values: Mapping[str, Any] | None = None) -> str:
+    """The starter manifest, from known values (see the module docstring) or placeholders."""
+    fields = _Fields(values or {})
+    return "\n".join(_manifest(fields)) + "\n"
+
+
+def _manifest(fields: _Fields) -> Iterator[str]:
+    yield f"# yaml-language-server: $schema={SCHEMA_URL}"
+    yield "# How this MCP connector is meant to be deployed (mcp-connector.yaml, format 1)."
+    yield "# `mcplint check` validates it on every commit; `mcplint verify` compares it with the"
+    if TODO - set(fields.given):
+        yield "# live endpoints. Replace the values marked TODO; `mcplint explain CODE` explains a"
+    else:
+        yield "# live endpoints. Review each value; `mcplint explain CODE` explains a"
+    yield "# finding, `mcplint schema manifest` prints every field."
+    yield "version: 1"
+    yield _line(0, f"name: {scalar(fields.value('name'))}", fields.comment("name"))
+    yield "# profile: claude-ai                    # claude-ai (default) | spec | local"
+    yield ""
+    yield "server:"
+    yield _line(2, f"url: {scalar(fields.value('server_url'))}", fields.comment("server_url"))
+    yield _line(2, f"transport: {scalar(fields.value('transport'))}",
+                fields.comment("transport"))
+    yield ""
+    yield from _auth(fields)
+    yield ""
+    yield from _hosts(fields)
+
+
+def _auth(fields: _Fields) -> Iterator[str]:
+    auth_type = fields.value("auth_type")
+    yield "auth:"
+    yield _line(2, f"type: {scalar(auth_type)}", fields.comment("auth_type"))
+    if auth_type != "oauth":
+        return
+    for key, field in (("issuer", "issuer"), ("audience", "audience")):
+        yield _line(2, f"{field}: {scalar(fields.value(key))}", fields.comment(key))
+    for key in ("registration", "scopes"):
+        yield _line(2, f"{key}: {flow(fields.value(key))}", fields.comment(key))
+    yield "  # With registration: preregistered, the client Claude uses:"
+    yield "  # client:"
+    yield "  #   client_id: my-client"
+    yield "  #   client_secret: ${MY_CLIENT_SECRET}   # an environment reference, never the secret"
+    yield "  #   redirect_uris:"
+    yield "  #     - https://claude.ai/api/mcp/auth_callback"
+    yield "  #     - https://claude.com/api/mcp/auth_callback"
+    yield "  # The documents you serve, checked before they are deployed (JSON or YAML, relative"
+    yield "  # to this file, or inline mappings):"
+    yield "  # resource_metadata: ./public/.well-known/oauth-protected-resource.json"
+    yield "  # authorization_server_metadata: ./deploy/openid-configuration.json"
+
+
+def _hosts(fields: _Fields) -> Iterator[str]:
+    hosts: dict[str, Any] = dict(fields.given.get("hosts") or {})
+    for key in ("server_url", "issuer"):
+        if key == "issuer" and fields.value("auth_type") != "oauth":
+            continue
+        host = urls.host_of(str(fields.value(key)))
+        if host:
+            hosts.setdefault(host, {})
+    yield "# Every host the connector depends on: DNS and edge (WAF, CDN) expectations. For example:"
+    yield "#   mcp.example.com:"
+    yield "#     dns: {addresses: [203.0.113.0/24]}     # what public DNS must answer within"
+    yield "#     waf:"
+    yield "#       provider: cloudflare"
+    yield "#       ip_allowlist: [160.79.104.0/21]      # Anthropic's outbound range, or exempt:"
+    yield "#       exempt_paths: [/mcp, /.well-known/*]"
+    yield "hosts:"
+    for host, entry in hosts.items():  # discovered hosts first, then the server's and issuer's
+        yield from _host(host, entry, fields.notes.get(f"hosts.{host}"))
+
+
+def _host(host: str, entry: Mapping[str, Any], note: str | None) -> Iterator[str]:
+    if not entry:
+        yield _line(2, f"{scalar(host)}: {{}}", note)
+        return
+    yield _line(2, f"{scalar(host)}:", note)
+    for section, content in entry.items():
+        yield f"    {section}:"
+        for key, value in content.items():
+            text = flow(value) if isinstance(value, list) else scalar(value)
+            yield f"      {key}: {text}"
+
+
+def write(output: str, values: Mapping[str, Any] | None = None) -> int:
+    """Write the starter to `output` ('-' is stdout), never over an existing file."""
+    text = render(values)
+    if output == "-":
+        sys.stdout.write(text)
+        return 0
+    path = Path(output)
+    if path.exists():
+        raise UsageError(f"{output} already exists; choose another file with -o, or remove it")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text, encoding="utf-8")
+    print(f"mcplint: wrote {output}; fill in the values marked TODO, then run "
+          f"`mcplint check {output}`", file=sys.stderr)
+    return 0
