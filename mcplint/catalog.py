@@ -39,6 +39,7 @@ class Check:
     schema: dict[str, Any] | bool | None = None
     validator: str | None = None  # a generated fast validator for `schema` (built-ins)
     locate: str | None = None
+    severity: str | None = None  # overrides the rule's, for this check's findings
 
     @cached_property
     def when_function(self) -> jmes.Compiled | None:
@@ -51,7 +52,7 @@ class Check:
     def to_json(self) -> dict[str, Any]:
         data = {"given": list(self.given), "message": self.message, "when": self.when,
                 "expect": self.expect, "schema": self.schema, "validator": self.validator,
-                "locate": self.locate}
+                "locate": self.locate, "severity": self.severity}
         return {k: v for k, v in data.items() if v is not None}
 
 
@@ -86,7 +87,8 @@ class Rule:
     def from_json(cls, data: dict[str, Any]) -> Rule:
         checks = tuple(Check(given=tuple(c["given"]), message=c["message"], when=c.get("when"),
                              expect=c.get("expect"), schema=c.get("schema"),
-                             validator=c.get("validator"), locate=c.get("locate"))
+                             validator=c.get("validator"), locate=c.get("locate"),
+                             severity=c.get("severity"))
                        for c in data["checks"])
         return cls(code=data["code"], name=data["name"], severity=data["severity"],
                    modes=tuple(data["modes"]), symptom=data["symptom"],
@@ -109,6 +111,7 @@ def compile_policy(policy: dict[str, Any], origin: str) -> Rule:
                 expect=jmes.compile_expression(check["expect"]) if "expect" in check else None,
                 schema=check.get("schema"),
                 locate=check.get("locate"),
+                severity=check.get("severity"),
             ))
         except jmes.ExpressionError as error:
             raise PolicyError(f"{origin}: checks[{index}]: {error}") from None

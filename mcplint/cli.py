@@ -133,6 +133,83 @@ def check(paths: tuple[str, ...], **options: Any) -> None:
     run_guarded(options["verbose"], lambda: runner.run("check", paths, options))
 
 
+def live_options(command: Callable[..., Any]) -> Callable[..., Any]:
+    """Options of the commands that touch the network (spec/cli.md)."""
+    options = [
+        click.option("--timeout", type=float, metavar="SECONDS",
+                     help="Cut one request after this long (default 30; calls slower than the "
+                          "hosted client's 10 s budget that still answer are MCP605)."),
+        click.option("--deadline", type=float, metavar="SECONDS",
+                     help="Bound the whole verification of one manifest (default 120)."),
+        click.option("--nameserver", multiple=True, metavar="HOST[:PORT]",
+                     help="Resolver treated as public DNS; repeatable (default: 1.1.1.1, "
+                          "8.8.8.8, 9.9.9.9)."),
+        click.option("--system-resolver", metavar="HOST[:PORT]|none",
+                     help="The inside resolver compared with the public ones (split-horizon, "
+                          "MCP205); default: this machine's."),
+        click.option("--connect-to", multiple=True, metavar="HOST:PORT:ADDR:PORT",
+                     help="Connect there instead, keeping Host, SNI and certificate checks for "
+                          "HOST (curl's meaning); repeatable."),
+        click.option("--ca-bundle", type=click.Path(dir_okay=False, exists=True),
+                     help="Extra trusted CA certificates (private PKI, tests)."),
+        click.option("--user-agent", metavar="STRING",
+                     help="User-Agent to send, to reproduce bot-management rules."),
+        click.option("--probe-registration", is_flag=True,
+                     help="Also try a DCR registration (creates a client on the server)."),
+        click.option("--send-credentials", is_flag=True,
+                     help="With auth.type static-headers, send the declared headers (values "
+                          "from the environment)."),
+        click.option("--record", type=click.Path(dir_okay=False),
+                     help="Write every request and response (secrets redacted) to FILE as JSON."),
+    ]
+    for option in reversed(options):
+        command = option(command)
+    return command
+
+
+@main.command()
+@click.argument("paths", nargs=-1, type=click.Path())
+@report_options
+@live_options
+def verify(paths: tuple[str, ...], **options: Any) -> None:
+    """Check manifests statically, then against their live endpoints.
+
+    Behaves like the hosted client: resolves every host with public DNS, connects only to
+    public addresses (or to an explicit --connect-to target), never follows redirects, and
+    sends no credentials unless asked. Exit code 3 when no resolver answered at all.
+
+    \b
+    Examples:
+      mcplint verify mcp-connector.yaml
+      mcplint verify --format json --record evidence.json
+      mcplint verify --connect-to mcp.acme.com:443:10.1.2.3:443 staging.mcp-connector.yaml
+    """
+    from mcplint.live.commands import verify as run_verify
+
+    run_guarded(options["verbose"], lambda: run_verify(paths, options))
+
+
+@main.command()
+@click.argument("url")
+@report_options
+@live_options
+def probe(url: str, **options: Any) -> None:
+    """Diagnose an MCP URL without a manifest: the troubleshooting checklist, in order.
+
+    Each step (DNS, reachability, redirects, edge blocks, discovery, the authorization
+    server, registration, PKCE, issuer, audience, refresh errors) is shown as passed or
+    failed, with the finding, its evidence and the error a claude.ai user would see.
+
+    \b
+    Examples:
+      mcplint probe https://mcp.acme.com/mcp
+      mcplint probe https://mcp.acme.com/mcp --format json
+    """
+    from mcplint.live.commands import probe as run_probe
+
+    run_guarded(options["verbose"], lambda: run_probe(url, options))
+
+
 @main.command()
 @click.option("-o", "--output", default="mcp-connector.yaml", show_default=True,
               type=click.Path(dir_okay=False, allow_dash=True),

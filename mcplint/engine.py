@@ -186,9 +186,10 @@ class Evaluator:
                     continue
                 location, evidence = self.context.locate(pointer, check.locate)
                 source = "live" if pointer.startswith("/live") else "declared"
-                yield make_finding(rule, render(check.message, envelope), location, value,
-                                   source=source, evidence=evidence,
-                                   manifest=self.context.manifest)
+                finding = make_finding(rule, render(check.message, envelope), location, value,
+                                       source=source, evidence=evidence,
+                                       manifest=self.context.manifest)
+                yield finding.with_(severity=check.severity) if check.severity else finding
 
 
 def _holds(condition: jmes.Compiled, envelope: dict[str, Any], default: bool) -> bool:

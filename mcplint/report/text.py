@@ -84,11 +84,16 @@ def summary_lines(report: Report) -> Iterable[str]:
     severities = ", ".join(_plural(n, s) for s, n in counts["by_severity"].items() if n)
     yield (f"Found {_plural(counts['findings'], 'problem')} ({severities}) in "
            f"{counts['manifests_with_findings']} of {manifests}{suppressed}.")
+    # Only problems map to what the user sees; info findings are notes, listed apart.
+    problems = [f for f in report.active if f.severity != "info"]
     for symptom, text in SYMPTOMS.items():
-        findings = [f for f in report.active if f.symptom == symptom]
+        findings = [f for f in problems if f.symptom == symptom]
         if findings:
             codes = ", ".join(sorted({f.code for f in findings}))
             yield f"  {text}: {len(findings)}  ({codes})"
+    notes = [f for f in report.active if f.severity == "info"]
+    if notes:
+        yield f"  Notes (info): {len(notes)}  ({', '.join(sorted({f.code for f in notes}))})"
     if stale:
         yield stale
 

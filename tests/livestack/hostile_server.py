@@ -34,6 +34,7 @@ from pathlib import Path
 
 MAX_HEAD = 64 * 1024
 DEEP_JSON_DEPTH = 100_000
+ENDLESS_BYTES = 64 * 1024 * 1024
 CHUNK = b"x" * 65536
 
 
@@ -102,7 +103,7 @@ class Hostile:
     async def _drip(self, writer: asyncio.StreamWriter, prefix: bytes, filler: bytes) -> None:
         """One byte a second: prefix, then filler over and over, until the client leaves."""
         index = 0
-        while True:
+        while not writer.is_closing():
             data = prefix if index < len(prefix) else filler
             position = index if index < len(prefix) else (index - len(prefix)) % len(filler)
             writer.write(data[position : position + 1])
@@ -114,9 +115,16 @@ class Hostile:
         writer.write(b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n")
         writer.write(b"1\r\n[\r\n")
         chunk = f"{len(CHUNK):x}\r\n".encode() + CHUNK + b"\r\n"
-        while True:  # drain() waits while the client does not read: no memory grows here
+        # drain() waits while the client does not read: no memory grows here. Once the client
+        # has left, a TLS transport may accept writes without ever pausing or raising, and
+        # drain() then never yields: so yield explicitly, and stop after 64 MiB (endless to
+        # any client that caps what it reads, as it must).
+        for _ in range(ENDLESS_BYTES // len(chunk)):
+            if writer.is_closing():
+                break
             writer.write(chunk)
             await writer.drain()
+            await asyncio.sleep(0)
 
     async def hostile_invalid_json(self, request: Request, writer: asyncio.StreamWriter) -> None:
         resource = f"https://{request.host}/mcp"

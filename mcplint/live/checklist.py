@@ -1,0 +1,106 @@
+"""`mcplint probe`'s text output: the troubleshooting checklist, in the order a hosted
+client goes through it, each step passed, failed (with the finding, its evidence and the
+error the user sees) or not reached."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import IO, Any
+
+from mcplint.catalog import SYMPTOMS
+from mcplint.findings import Finding
+from mcplint.report import Report
+from mcplint.report.text import evidence_line
+
+Reached = Callable[[dict[str, Any]], bool]
+
+
+def _get(value: Any, *path: str) -> Any:
+    for key in path:
+        value = value.get(key) if isinstance(value, dict) else None
+    return value
+
+
+def _post_answered(live: dict[str, Any]) -> bool:
+    return _get(live, "mcp", "post", "status") is not None
+
+
+# (title, rule codes, reached when) in the order the hosted client meets them.
+STEPS: tuple[tuple[str, tuple[str, ...], Reached], ...] = (
+    ("Public DNS", ("MCP201", "MCP202", "MCP203", "MCP204", "MCP205", "MCP206"),
+     lambda live: bool(live.get("dns"))),
+    ("Reachability and TLS", ("MCP308", "MCP309"), lambda live: bool(live.get("connections"))),
+    ("Redirects", ("MCP305", "MCP306"), _post_answered),
+    ("Edge blocks (WAF, CDN, bot rules)", ("MCP307",), _post_answered),
+    ("The MCP endpoint and its challenge",
+     ("MCP101", "MCP102", "MCP103", "MCP104", "MCP105", "MCP106", "MCP107", "MCP108",
+      "MCP401", "MCP402", "MCP403", "MCP404", "MCP604"), _post_answered),
+    ("Protected resource metadata", ("MCP405", "MCP406", "MCP408", "MCP410", "MCP411",
+                                     "MCP412", "MCP413"),
+     lambda live: bool(_get(live, "prm", "attempted"))),
+    ("The authorization server", ("MCP501", "MCP504", "MCP509", "MCP511", "MCP512", "MCP514",
+                                  "MCP515", "MCP605"),
+     lambda live: bool(_get(live, "as", "attempted"))),
+    ("Client registration", ("MCP506", "MCP507", "MCP508", "MCP513"),
+     lambda live: bool(_get(live, "as", "found"))),
+    ("PKCE", ("MCP505",), lambda live: bool(_get(live, "as", "found"))),
+    ("Issuer", ("MCP409", "MCP502"), lambda live: bool(_get(live, "as", "found"))),
+    ("Audience and resource", ("MCP407", "MCP606", "MCP601"),
+     lambda live: bool(_get(live, "prm", "found") or _get(live, "token", "attempted"))),
+    ("Refresh errors", ("MCP602", "MCP603"), lambda live: bool(_get(live, "token", "attempted"))),
+)
+
+
+def _mark(report: Report, text: str, color: str) -> str:
+    if not report.color:
+        return text
+    import click
+
+    return click.style(text, fg=color, bold=True)
+
+
+def _finding_lines(finding: Finding) -> list[str]:
+    lines = [f"      {finding.code} {finding.severity} {finding.name}: {finding.message}"]
+    if finding.evidence:
+        lines.append(f"        evidence: {evidence_line(finding.evidence)}")
+    if finding.symptom in ("reach", "auth") and finding.severity != "info":
+        lines.append(f"        the user sees: \"{SYMPTOMS[finding.symptom]}\"")
+    return lines
+
+
+def write(report: Report, out: IO[str]) -> None:
+    for result in report.results:
+        live = result.live or {}
+        findings = [f for f in result.findings if not f.suppressed]
+        out.write(f"mcplint probe {result.path}\n\n")
+        placed: set[int] = set()
+        failed_symptoms = []
+        for title, codes, reached in STEPS:
+            mine = [f for f in findings if f.code in codes]
+            placed |= {id(f) for f in mine}
+            problems = [f for f in mine if f.severity != "info"]
+            if problems:
+                mark = _mark(report, "FAIL", "red")
+                failed_symptoms += [f.symptom for f in problems]
+            elif reached(live):
+                mark = _mark(report, "pass", "green")
+            else:
+                mark = _mark(report, "----", "white")
+            suffix = "" if problems or reached(live) else "  (not reached)"
+            out.write(f"  [{mark}] {title}{suffix}\n")
+            for finding in mine:
+                for line in _finding_lines(finding):
+                    out.write(line + "\n")
+        others = [f for f in findings if id(f) not in placed]
+        if others:
+            out.write("  Other findings\n")
+            for finding in others:
+                for line in _finding_lines(finding):
+                    out.write(line + "\n")
+        out.write("\n")
+        if not failed_symptoms:
+            out.write("No step failed: a hosted client should be able to connect.\n")
+            continue
+        for symptom in ("reach", "auth"):
+            if symptom in failed_symptoms:
+                out.write(f"Users would see: \"{SYMPTOMS[symptom]}\"\n")

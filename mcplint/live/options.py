@@ -1,0 +1,88 @@
+"""What a live run may do: where it resolves, where it connects, how long it waits."""
+
+from __future__ import annotations
+
+import ipaddress
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from mcplint.settings import UsageError
+
+# Public resolvers a hosted client's view is approximated with (Cloudflare, Google, Quad9).
+DEFAULT_NAMESERVERS = (("1.1.1.1", 53), ("8.8.8.8", 53), ("9.9.9.9", 53))
+
+
+@dataclass(frozen=True)
+class Endpoint:
+    host: str
+    port: int
+
+    def __str__(self) -> str:
+        return f"[{self.host}]:{self.port}" if ":" in self.host else f"{self.host}:{self.port}"
+
+
+@dataclass
+class LiveOptions:
+    timeout: float = 30.0
+    deadline: float = 120.0
+    nameservers: tuple[Endpoint, ...] = tuple(Endpoint(h, p) for h, p in DEFAULT_NAMESERVERS)
+    system_resolver: Endpoint | None = None  # None: the machine's own configuration
+    system_resolver_off: bool = False  # --system-resolver none
+    connect_to: dict[tuple[str, int], Endpoint] = field(default_factory=dict)
+    ca_bundle: Path | None = None
+    user_agent: str | None = None
+    probe_registration: bool = False
+    send_credentials: bool = False
+    record: Path | None = None
+    progress: bool = False
+
+
+def parse_host_port(text: str, default_port: int, option: str) -> Endpoint:
+    """HOST, HOST:PORT, IPV6, [IPV6]:PORT."""
+    text = text.strip()
+    host, port = text, default_port
+    if text.startswith("["):
+        host, _, rest = text[1:].partition("]")
+        if rest:
+            port = _port(rest.lstrip(":"), option, text)
+    elif text.count(":") == 1:
+        host, _, port_text = text.partition(":")
+        port = _port(port_text, option, text)
+    if not host:
+        raise UsageError(f"{option}: '{text}' has no host")
+    return Endpoint(host.lower(), port)
+
+
+def _port(text: str, option: str, whole: str) -> int:
+    if not text.isdigit() or not 0 < int(text) < 65536:
+        raise UsageError(f"{option}: '{whole}' has no valid port")
+    return int(text)
+
+
+def parse_nameserver(text: str, option: str = "--nameserver") -> Endpoint:
+    endpoint = parse_host_port(text, 53, option)
+    try:
+        ipaddress.ip_address(endpoint.host)
+    except ValueError:
+        raise UsageError(f"{option}: '{text}' must be an IP address (a resolver cannot be "
+                         "found by name without asking a resolver)") from None
+    return endpoint
+
+
+def parse_connect_to(text: str) -> tuple[tuple[str, int], Endpoint]:
+    """curl's HOST:PORT:ADDR:PORT (IPv6 addresses in brackets)."""
+    parts = []
+    rest = text.strip()
+    while rest:
+        if rest.startswith("["):
+            inner, _, rest = rest[1:].partition("]")
+            parts.append(inner)
+            rest = rest[1:] if rest.startswith(":") else rest
+        else:
+            piece, _, rest = rest.partition(":")
+            parts.append(piece)
+    if len(parts) != 4 or not all(parts):
+        raise UsageError(f"--connect-to: '{text}' is not HOST:PORT:ADDRESS:PORT")
+    host, port, address, target_port = parts
+    return ((host.lower(), _port(port, "--connect-to", text)),
+            Endpoint(address, _port(target_port, "--connect-to", text)))

@@ -1,0 +1,333 @@
+"""`mcplint verify` and `mcplint probe` against the real stack (tests/livestack): every live
+rule fires on a misconfigured variant, a healthy deployment gives nothing above info, and
+hostile servers end in findings within the deadline and bounded memory."""
+
+from __future__ import annotations
+
+import json
+import re
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from livestack import Proxy, Stack, Static
+from support import run_mcplint
+
+HEALTHY_AS = "auth"
+# scenario -> the findings it must give (codes; the "not verifiable" MCP606 info aside).
+EXPECTED: dict[str, set[str]] = {
+    "healthy": set(),
+    "dns-private": {"MCP201"}, "dns-cgnat": {"MCP201"}, "dns-linklocal": {"MCP201"},
+    "dns-loopback": {"MCP201"}, "dns-mixed": {"MCP202"}, "dns-v6only": {"MCP203"},
+    "dns-nxdomain": {"MCP204"}, "dns-split": {"MCP205"},
+    "redirect-cross-host": {"MCP305"}, "redirect-same-host": {"MCP306"},
+    "redirect-loop": {"MCP306"},
+    "edge-cloudflare-block": {"MCP307"}, "edge-rate-limit": {"MCP307"},
+    "edge-aws-waf-block": {"MCP307"},
+    "tls-wrong-cert": {"MCP309"}, "unreachable-timeout": {"MCP308"},
+    "unreachable-refused": {"MCP308"},
+    "challenge-root-prm": {"MCP403"}, "challenge-path-prm": {"MCP403"},
+    "prm-missing": {"MCP405"}, "prm-resource-slash": {"MCP407"}, "prm-issuer-slash": {"MCP409"},
+    "prm-offline-access": {"MCP410"}, "prm-html": {"MCP406"}, "prm-invalid-json": {"MCP406"},
+    "prm-no-authorization-servers": {"MCP408"},
+    "challenge-none": {"MCP401"}, "challenge-no-header": {"MCP402"},
+    "challenge-not-bearer": {"MCP404"},
+    "endpoint-404": {"MCP108"}, "endpoint-405": {"MCP108"}, "endpoint-html": {"MCP108"},
+    "token-accepts-malformed": {"MCP604"},
+    "ssrf-metadata": {"MCP201"}, "ssrf-loopback": {"MCP201"},
+    "as-issuer-slash": {"MCP502"}, "as-no-s256": {"MCP505"}, "as-no-registration": {"MCP506"},
+    "as-cimd-no-none": {"MCP507"}, "as-oidc-only": {"MCP512"}, "as-missing": {"MCP501"},
+    "as-tenant-path": {"MCP512"}, "as-slow": {"MCP605"},
+    "token-invalid-request": {"MCP603"}, "token-415": {"MCP602"}, "token-500": {"MCP603"},
+    "registration-400": {"MCP513"}, "registration-redirect": {"MCP513"},
+    "resource-rejected": {"MCP606"},
+    "hostile-drip": {"MCP308"}, "hostile-drip-body": {"MCP308"}, "hostile-reset": {"MCP308"},
+    "hostile-endless": {"MCP401"}, "hostile-invalid-json": {"MCP406"},
+    "hostile-deep-json": {"MCP406"},
+}
+# What a scenario needs beyond the defaults: a longer timeout, an opt-in probe.
+EXTRA_ARGS: dict[str, list[str]] = {
+    "as-slow": ["--timeout", "20"],
+    "registration-400": ["--probe-registration"],
+    "registration-redirect": ["--probe-registration"],
+    "resource-rejected": ["--probe-registration"],
+}
+FAST = ["--timeout", "4", "--deadline", "30"]
+
+
+def verify(stack: Stack, folder: Path, manifest: dict[str, Any], *args: str,
+           hosts: tuple[str, ...] = (), scenario: str | None = None,
+           timeout: float = 120) -> tuple[int, dict[str, Any], str]:
+    """Run `mcplint verify --format json` on a manifest; (exit code, report, stderr)."""
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / "mcp-connector.yaml"
+    path.write_text(yaml.safe_dump(manifest, sort_keys=False))
+    options = [*FAST, *args] if "--timeout" not in args else list(args)
+    completed = run_mcplint("verify", str(path), "--format", "json", *options,
+                            *stack.cli_args(scenario, hosts=hosts), timeout=timeout)
+    assert completed.returncode in (0, 1, 3), completed.stderr
+    return completed.returncode, json.loads(completed.stdout), completed.stderr
+
+
+def codes(report: dict[str, Any]) -> set[str]:
+    return {f["code"] for f in report["findings"]
+            if not (f["code"] == "MCP606" and f["severity"] == "info")}
+
+
+def live_findings(report: dict[str, Any]) -> list[dict[str, Any]]:
+    return [f for f in report["findings"] if f["source"] == "live"]
+
+
+@pytest.mark.parametrize("scenario", sorted(EXPECTED))
+def test_scenario(livestack: Stack, tmp_path: Path, scenario: str) -> None:
+    manifest = livestack.manifest(scenario)
+    _, report, _ = verify(livestack, tmp_path, manifest, *EXTRA_ARGS.get(scenario, []),
+                          scenario=scenario)
+    assert codes(report) == EXPECTED[scenario], json.dumps(report["findings"], indent=1)
+    for finding in live_findings(report):
+        assert finding["evidence"], finding
+        assert finding["line"] and finding["file"], finding  # located in the manifest
+    if not EXPECTED[scenario]:
+        assert all(f["severity"] == "info" for f in report["findings"])
+
+
+def test_healthy_verify_with_registration_verifies_the_resource(livestack: Stack,
+                                                                  tmp_path: Path) -> None:
+    _, report, _ = verify(livestack, tmp_path, livestack.manifest("healthy"),
+                          "--probe-registration", scenario="healthy")
+    assert report["findings"] == []  # a real client: MCP606 is judged, and passes
+
+
+def test_healthy_text_output(livestack: Stack, tmp_path: Path) -> None:
+    path = livestack.write_manifest("healthy", tmp_path)
+    completed = run_mcplint("verify", str(path), *livestack.cli_args("healthy"))
+    assert completed.returncode == 0, completed.stdout + completed.stderr
+    assert "MCP606 info" in completed.stdout
+    assert not re.search(r": MCP\d{3} (error|warning) ", completed.stdout)
+
+
+def test_evidence_names_the_request(livestack: Stack, tmp_path: Path) -> None:
+    _, report, _ = verify(livestack, tmp_path, livestack.manifest("redirect-cross-host"),
+                          scenario="redirect-cross-host")
+    (finding,) = [f for f in report["findings"] if f["code"] == "MCP305"]
+    host = livestack.host("redirect-cross-host")
+    assert finding["evidence"]["url"] == f"https://{host}/mcp"
+    assert finding["evidence"]["status"] == 307
+    assert finding["evidence"]["header"] == f"location: https://{livestack.host('mcp')}/mcp"
+    assert finding["line"] == 4 and finding["pointer"] == "/server/url"
+
+
+def test_undeclared_answers_are_mcp206(livestack: Stack, tmp_path: Path) -> None:
+    manifest = livestack.manifest("healthy")
+    manifest["hosts"][livestack.host("mcp")] = {"dns": {"addresses": ["203.0.113.0/24"]}}
+    _, report, _ = verify(livestack, tmp_path, manifest, scenario="healthy")
+    # The declared range is a documentation block: MCP201 statically, MCP206 live.
+    assert codes(report) == {"MCP201", "MCP206"}
+    (live,) = [f for f in report["findings"] if f["code"] == "MCP206"]
+    assert live["pointer"].endswith("/dns/addresses") and "104.16.1.1" in live["message"]
+
+
+def test_registration_mismatch_live(livestack: Stack, tmp_path: Path) -> None:
+    manifest = livestack.manifest("healthy", auth={"registration": ["cimd"]})
+    _, report, _ = verify(livestack, tmp_path, manifest, scenario="healthy")
+    assert codes(report) == {"MCP508"}
+    assert "cimd" in report["findings"][0]["message"] or any(
+        "cimd" in f["message"] for f in report["findings"] if f["code"] == "MCP508")
+
+
+def test_drift_from_declared_documents(livestack: Stack, tmp_path: Path) -> None:
+    mcp, auth = livestack.host("mcp"), livestack.host(HEALTHY_AS)
+    declared_prm = {"resource": f"https://{mcp}/mcp", "authorization_servers": [f"https://{auth}"],
+                    "scopes_supported": ["mcp:read"], "bearer_methods_supported": ["header"]}
+    declared_as = {**livestack.healthy_as_metadata, "token_endpoint": f"https://{auth}/oauth/token"}
+    manifest = livestack.manifest("healthy", auth={"resource_metadata": declared_prm,
+                                                   "authorization_server_metadata": declared_as})
+    _, report, _ = verify(livestack, tmp_path, manifest, scenario="healthy")
+    assert codes(report) == {"MCP413", "MCP515"}
+    messages = {f["code"]: f["message"] for f in report["findings"]}
+    assert "scopes_supported" in messages["MCP413"]
+    assert "token_endpoint" in messages["MCP515"]
+
+
+def _site_manifest(stack: Stack, host: str, issuer: str) -> dict[str, Any]:
+    return {"version": 1, "server": {"url": f"https://{host}/mcp"},
+            "auth": {"type": "oauth", "issuer": issuer, "audience": f"https://{host}/mcp",
+                     "registration": ["dcr"]},
+            "hosts": {host: {}, stack.host(HEALTHY_AS): {}}}
+
+
+def test_prm_without_scopes(livestack: Stack, tmp_path: Path) -> None:
+    site = "noscopes"
+    host = f"{site}.{livestack.catalog.custom_suffix}"
+    issuer = f"https://{livestack.host(HEALTHY_AS)}"
+    prm = {"resource": f"https://{host}/mcp", "authorization_servers": [issuer]}
+    livestack.static_site(site, {
+        "/mcp": Proxy("mcp"),
+        "/.well-known/oauth-protected-resource/mcp": Static.json(200, prm),
+    })
+    _, report, _ = verify(livestack, tmp_path, _site_manifest(livestack, host, issuer),
+                          hosts=(host, livestack.host(HEALTHY_AS)))
+    assert codes(report) == {"MCP411"}
+
+
+def test_prm_naming_plain_http_urls(livestack: Stack, tmp_path: Path) -> None:
+    site = "plainhttp"
+    host = f"{site}.{livestack.catalog.custom_suffix}"
+    issuer = f"https://{livestack.host(HEALTHY_AS)}"
+    prm = {"resource": f"https://{host}/mcp", "authorization_servers": [issuer],
+           "scopes_supported": ["mcp:read"], "resource_documentation": f"http://{host}/docs"}
+    livestack.static_site(site, {
+        "/mcp": Proxy("mcp"),
+        "/.well-known/oauth-protected-resource/mcp": Static.json(200, prm),
+    })
+    _, report, _ = verify(livestack, tmp_path, _site_manifest(livestack, host, issuer),
+                          hosts=(host, livestack.host(HEALTHY_AS)))
+    assert codes(report) == {"MCP412"}
+
+
+def _as_site(stack: Stack, name: str, change: dict[str, Any],
+             drop: tuple[str, ...] = ()) -> tuple[str, dict[str, Any]]:
+    """A host serving the MCP server and a modified copy of the healthy AS metadata."""
+    host = f"{name}.{stack.catalog.custom_suffix}"
+    issuer = f"https://{host}"
+    metadata = {k: v for k, v in stack.healthy_as_metadata.items() if k not in drop}
+    auth = stack.host(HEALTHY_AS)
+    metadata = json.loads(json.dumps(metadata).replace(f"https://{auth}", issuer))
+    metadata.update(change)
+    stack.static_site(name, {
+        "/mcp": Proxy("mcp", issuer=issuer),
+        "/.well-known/oauth-protected-resource/mcp": Proxy("mcp", issuer=issuer),
+        "/.well-known/oauth-authorization-server": Static.json(200, metadata),
+        "/.well-known/openid-configuration": Static.json(200, metadata),
+        "/token": Proxy("as"), "/reg": Proxy("as"),
+    })
+    manifest = _site_manifest(stack, host, issuer)
+    manifest["hosts"] = {host: {}}
+    return host, manifest
+
+
+@pytest.mark.parametrize(("name", "change", "drop", "expected"), [
+    ("asnotoken", {}, ("token_endpoint",), {"MCP504"}),
+    ("ashttp", {"revocation_endpoint": "http://revoke.example.org/revoke"}, (), {"MCP509"}),
+    ("asgrants", {"grant_types_supported": ["authorization_code"]}, (), {"MCP514"}),
+    ("asnojwks", {}, ("jwks_uri", "subject_types_supported"), {"MCP511"}),
+])
+def test_authorization_server_metadata(livestack: Stack, tmp_path: Path, name: str,
+                                       change: dict[str, Any], drop: tuple[str, ...],
+                                       expected: set[str]) -> None:
+    host, manifest = _as_site(livestack, name, change, drop)
+    _, report, _ = verify(livestack, tmp_path, manifest, hosts=(host,))
+    assert codes(report) == expected, report["findings"]
+
+
+def test_ssrf_targets_are_never_contacted(livestack: Stack, tmp_path: Path) -> None:
+    for scenario, target in (("ssrf-metadata", "169.254.169.254"), ("ssrf-loopback", "127.0.0.1")):
+        record = tmp_path / f"{scenario}.json"
+        _, report, _ = verify(livestack, tmp_path / scenario, livestack.manifest(scenario),
+                              "--record", str(record), scenario=scenario)
+        requests = json.loads(record.read_text())["verifications"][0]["requests"]
+        hinted = [r for r in requests if urlhost(r["url"]) == target]
+        assert hinted, requests
+        assert all(r["connected_to"] is None and r["error"] == "not-public" for r in hinted)
+        (finding,) = [f for f in report["findings"] if f["code"] == "MCP201"]
+        assert target in finding["message"]
+
+
+def urlhost(url: str) -> str:
+    from urllib.parse import urlsplit
+
+    return urlsplit(url).hostname or ""
+
+
+def test_non_public_dns_answer_is_not_contacted_without_connect_to(livestack: Stack,
+                                                                   tmp_path: Path) -> None:
+    """Without --connect-to, a name resolving to a private address is judged, not reached."""
+    scenario = livestack.scenario("dns-private")
+    manifest = livestack.manifest(scenario)
+    record = tmp_path / "record.json"
+    # Every --connect-to but the MCP host's: that one is left to DNS, which says 10.0.0.5.
+    others = [h for h in scenario.hosts if h != scenario.mcp_host]
+    kept = [a for a in livestack.cli_args(None, hosts=others)]
+    path = tmp_path / "mcp-connector.yaml"
+    path.write_text(yaml.safe_dump(manifest, sort_keys=False))
+    completed = run_mcplint("verify", str(path), "--format", "json", "--record", str(record),
+                            *FAST, *kept)
+    report = json.loads(completed.stdout)
+    assert "MCP201" in codes(report)
+    requests = json.loads(record.read_text())["verifications"][0]["requests"]
+    mcp = [r for r in requests if r["host"] == scenario.mcp_host]
+    assert mcp and all(r["connected_to"] is None and r["error"] == "not-public" for r in mcp)
+
+
+def test_hostile_servers_end_within_the_deadline(livestack: Stack, tmp_path: Path) -> None:
+    started = time.monotonic()
+    _, report, _ = verify(livestack, tmp_path, livestack.manifest("hostile-drip"),
+                          "--timeout", "30", "--deadline", "5", scenario="hostile-drip")
+    elapsed = time.monotonic() - started
+    assert elapsed < 12, elapsed
+    assert "MCP308" in codes(report)
+
+
+def test_no_resolver_answering_is_exit_code_3(livestack: Stack, tmp_path: Path) -> None:
+    path = livestack.write_manifest("healthy", tmp_path)
+    args = livestack.cli_args("healthy", nameserver="dead", system_resolver="none")
+    completed = run_mcplint("verify", str(path), *FAST, *args)
+    assert completed.returncode == 3, completed.stdout + completed.stderr
+    assert "none of the resolvers answered" in completed.stderr
+
+
+def test_record_redacts_secrets(livestack: Stack, tmp_path: Path) -> None:
+    record = tmp_path / "record.json"
+    verify(livestack, tmp_path, livestack.manifest("healthy"), "--record", str(record),
+           scenario="healthy")
+    text = record.read_text()
+    assert "mcplint.invalid.token" not in text and "Bearer <redacted>" in text
+    requests = json.loads(text)["verifications"][0]["requests"]
+    steps = {r["step"] for r in requests}
+    assert {"mcp-post", "invalid-token", "prm", "as-metadata", "token-refresh"} <= steps
+
+
+def test_static_headers_need_their_environment(livestack: Stack, tmp_path: Path) -> None:
+    manifest = livestack.manifest("healthy", auth={
+        "type": "static-headers", "headers": {"Authorization": "Bearer ${MCPLINT_TEST_TOKEN}"},
+        "issuer": None, "audience": None, "registration": None})
+    path = tmp_path / "mcp-connector.yaml"
+    path.write_text(yaml.safe_dump(manifest, sort_keys=False))
+    completed = run_mcplint("verify", str(path), "--send-credentials", *FAST,
+                            *livestack.cli_args("healthy"))
+    assert completed.returncode == 2
+    assert completed.stderr.strip() == (
+        "mcplint: error: --send-credentials: environment variable MCPLINT_TEST_TOKEN (for "
+        "auth.headers.Authorization) is not set")
+
+
+def test_probe_healthy_passes_every_step(livestack: Stack) -> None:
+    url = f"https://{livestack.host('mcp')}/mcp"
+    completed = run_mcplint("probe", url, *FAST, *livestack.cli_args("healthy"))
+    assert completed.returncode == 0, completed.stdout + completed.stderr
+    assert "FAIL" not in completed.stdout
+    assert "[pass] Public DNS" in completed.stdout
+    assert "[pass] Refresh errors" in completed.stdout
+    assert "No step failed" in completed.stdout
+
+
+def test_probe_names_the_failing_step_and_the_symptom(livestack: Stack) -> None:
+    scenario = livestack.scenario("redirect-cross-host")
+    completed = run_mcplint("probe", scenario.server_url, *FAST, *livestack.cli_args(scenario))
+    assert completed.returncode == 1
+    assert "[FAIL] Redirects" in completed.stdout
+    assert "MCP305 error redirect-cross-host" in completed.stdout
+    assert "the user sees: \"Authorization with the MCP server failed\"" in completed.stdout
+
+
+def test_probe_json_locates_findings_at_the_url(livestack: Stack) -> None:
+    scenario = livestack.scenario("as-no-s256")
+    completed = run_mcplint("probe", scenario.server_url, "--format", "json", *FAST,
+                            *livestack.cli_args(scenario))
+    report = json.loads(completed.stdout)
+    (finding,) = [f for f in report["findings"] if f["code"] == "MCP505"]
+    assert finding["file"] is None and finding["line"] is None
+    assert finding["evidence"]["url"].startswith(f"https://{scenario.mcp_host}/.well-known/")
