@@ -63,8 +63,9 @@ def spec_catalog() -> dict[str, dict[str, str]]:
 
 
 def lint_folder(folder: Path, manifest: str, files: Mapping[str, str] | None = None,
-                **settings: Any) -> list[Any]:
-    """Write a manifest (and files beside it) and check it in-process; the findings."""
+                live: Mapping[str, Any] | None = None, **settings: Any) -> list[Any]:
+    """Write a manifest (and files beside it) and check it in-process; the findings.
+    With `live` facts (as `mcplint verify` gathers them), the live rules judge them too."""
     import os
 
     from mcplint.catalog import load_builtin
@@ -75,8 +76,10 @@ def lint_folder(folder: Path, manifest: str, files: Mapping[str, str] | None = N
     previous = Path.cwd()
     os.chdir(folder)  # paths are displayed relative to the current folder
     try:
-        result = Linter(load_builtin(), Settings(**settings)).lint(
-            Path("mcp-connector.yaml"), "mcp-connector.yaml")
+        linter = Linter(load_builtin(), Settings(**settings),
+                        mode="static" if live is None else "live",
+                        live=None if live is None else (lambda prepared: dict(live)))
+        result = linter.lint(Path("mcp-connector.yaml"), "mcp-connector.yaml")
     finally:
         os.chdir(previous)
     return result.findings
