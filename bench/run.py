@@ -1,8 +1,11 @@
 #!/usr/bin/env python3
 """mcplint's benchmark: everything side by side, in one run.
 
-    python3 bench/run.py            # all measurements
-    python3 bench/run.py --quick    # fewer repetitions
+    .venv/bin/python bench/run.py            # all measurements
+    .venv/bin/python bench/run.py --quick    # fewer repetitions
+
+(.venv is the one `scripts/test-all` installs: the latency measurement starts the live test
+stack, whose peers need the test extras, nginx, dnsmasq and oidc-provider.)
 
 It builds its own virtual environment (bench/.venv) with mcplint installed from this
 checkout *as a user gets it* (a wheel, bytecode compiled at install, as pip does for
@@ -12,7 +15,11 @@ yamllint and check-jsonschema), then measures:
    (with schemas/mcp-connector.schema.json) on the same file: median wall time of
    repeated runs, each a new process; targets: <= 1.5x yamllint, < 0.5x check-jsonschema;
 2. one `mcplint check` over 1,000 generated manifests (with their metadata documents):
-   wall time and peak memory; target: < 2 s.
+   wall time and peak memory; target: < 2 s;
+3. `mcplint verify` of the healthy live test stack (loopback only) with 100 ms added to every
+   HTTP response, against the floor: the longest chain of dependent requests times the delay
+   plus one TLS handshake per host on it, mcplint's own start-up (`mcplint --version`)
+   subtracted; target: within 1.3x of the floor.
 
 No cache of previous results is used: every run is a new process reading the files.
 """
@@ -55,9 +62,10 @@ def _pip(*args: str) -> None:
         raise SystemExit(f"pip {' '.join(args)} failed:\n{completed.stdout}{completed.stderr}")
 
 
-def run_once(command: list[str], cwd: Path | None = None) -> tuple[float, int, int]:
+def run_once(command: list[str], cwd: Path | None = None,
+             env: dict[str, str] | None = None) -> tuple[float, int, int]:
     """(wall seconds, peak RSS in KiB, exit code) of one new process."""
-    env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
+    env = {k: v for k, v in (env or os.environ).items() if k != "PYTHONDONTWRITEBYTECODE"}
     started = time.perf_counter()
     process = subprocess.Popen(command, cwd=cwd, env=env, stdout=subprocess.DEVNULL,
                                stderr=subprocess.DEVNULL)
@@ -141,6 +149,65 @@ def many(count: int, runs: int) -> list[str]:
             f"   per manifest {elapsed / count * 1000:.2f} ms"]
 
 
+DELAY_MS = 100
+# The healthy verification's chains of dependent requests (tests/livestack "healthy"):
+# POST /mcp (401) -> GET the PRM it names, both on the MCP host; and, concurrently since the
+# manifest names the issuer, GET the AS metadata -> POST the token endpoint it names, both on
+# the AS host. The invalid-token POST and DNS depend on nothing. Longest chain: 2 requests,
+# one host (one TLS handshake).
+CHAIN_REQUESTS, CHAIN_HOSTS = 2, 1
+
+
+def _handshake_seconds(stack: object, host: str, runs: int = 15) -> float:
+    import socket
+    import ssl
+
+    context = ssl.create_default_context(cafile=str(stack.ca_file))  # type: ignore[attr-defined]
+    samples = []
+    for _ in range(runs):
+        with socket.create_connection(("127.0.0.1", stack.nginx_port)) as sock:  # type: ignore[attr-defined]
+            started = time.perf_counter()
+            with context.wrap_socket(sock, server_hostname=host):
+                samples.append(time.perf_counter() - started)
+    return statistics.median(samples)
+
+
+def verify_latency(runs: int) -> list[str]:
+    sys.path.insert(0, str(ROOT / "tests"))
+    try:
+        from livestack import Stack
+        from livestack.env import child_env
+    except ImportError as error:
+        return [f"3. verify latency: skipped, the live stack cannot start here ({error}); "
+                "run scripts/test-all once, then .venv/bin/python bench/run.py"]
+    env = child_env()  # the network guard for mcplint's processes, as in the tests
+    with tempfile.TemporaryDirectory() as temporary, Stack(Path(temporary)) as stack:
+        manifest = stack.write_manifest("healthy", Path(temporary))
+        verify = [bin_("mcplint"), "verify", str(manifest), "-q", "--fail-on", "never",
+                  *stack.cli_args("healthy")]
+        version = [bin_("mcplint"), "--version"]
+        handshake = _handshake_seconds(stack, stack.host("mcp"))
+        samples: dict[str, list[float]] = {"verify": [], "version": []}
+        with stack.delay(DELAY_MS):
+            for _ in range(2):
+                run_once(verify, env=env)
+            for _ in range(runs):
+                samples["verify"].append(run_once(verify, env=env)[0])
+                samples["version"].append(run_once(version, env=env)[0])
+    verify_s = statistics.median(samples["verify"])
+    version_s = statistics.median(samples["version"])
+    floor = CHAIN_REQUESTS * DELAY_MS / 1000 + CHAIN_HOSTS * handshake
+    own = verify_s - version_s
+    return [f"3. `mcplint verify` of the healthy live stack, {DELAY_MS} ms added to every HTTP "
+            f"response (median of {runs} runs)",
+            f"   verify {verify_s * 1000:7.1f} ms - start-up (--version) {version_s * 1000:5.1f} ms"
+            f" = {own * 1000:6.1f} ms",
+            f"   floor  {CHAIN_REQUESTS} x {DELAY_MS} ms + {CHAIN_HOSTS} TLS handshake "
+            f"({handshake * 1000:.1f} ms) = {floor * 1000:6.1f} ms",
+            f"   ratio  {own / floor:5.2f}x   (target <= 1.30x)  "
+            f"{'ok' if own <= 1.3 * floor else 'MISSED'}"]
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="fewer repetitions")
@@ -150,7 +217,10 @@ def main() -> int:
     print(f"machine: {os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.2f}; "
           f"python {sys.version.split()[0]}")
     for line in cold_start(runs) + [""] + many(1000, 3 if args.quick else 5):
-        print(line)
+        print(line, flush=True)
+    print()
+    for line in verify_latency(5 if args.quick else 15):
+        print(line, flush=True)
     return 0
 
 

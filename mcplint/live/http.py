@@ -60,6 +60,7 @@ class Exchange:
     body: bytes = b""
     truncated: bool = False
     elapsed_ms: float = 0.0
+    started_ms: float = 0.0  # since the verification started: the timeline of the run
     error: str | None = None  # dns, not-public, refused, timeout, reset, tls, protocol, deadline
     detail: str | None = None
     connected_to: str | None = None
@@ -104,7 +105,8 @@ class Exchange:
         """The request as the markdown diagram and reports show it."""
         return {"id": self.id, "step": self.step, "method": self.method, "url": self.url,
                 "host": self.host, "status": self.status, "error": self.error,
-                "elapsed_ms": round(self.elapsed_ms, 1), "at": self.at}
+                "started_ms": round(self.started_ms, 1), "elapsed_ms": round(self.elapsed_ms, 1),
+                "at": self.at}
 
     def record(self) -> dict[str, Any]:
         """Everything sent and received, secrets redacted, for --record."""
@@ -197,6 +199,7 @@ class Fetcher:
         self.profile = profile
         self.resolve = resolve  # host -> (IPv4 answers, error)
         self.deadline_at = deadline_at
+        self.started_at = deadline_at - options.deadline
         self.user_agent = user_agent
         self.context = ssl_context(options)
         self.exchanges: list[Exchange] = []
@@ -246,7 +249,8 @@ class Fetcher:
         request_headers = {"User-Agent": self.user_agent, "Accept-Encoding": "identity",
                            **(headers or {})}
         exchange = Exchange(id="", step=step, method=method, url=url, host=host, at=at,
-                            request_headers=request_headers, request_body=body)
+                            request_headers=request_headers, request_body=body,
+                            started_ms=(time.monotonic() - self.started_at) * 1000)
         with self._lock:
             self.exchanges.append(exchange)
             exchange.id = str(len(self.exchanges))
