@@ -214,20 +214,34 @@ def probe(url: str, **options: Any) -> None:
 @click.option("-o", "--output", default="mcp-connector.yaml", show_default=True,
               type=click.Path(dir_okay=False, allow_dash=True),
               help="Where to write the manifest; '-' prints it. An existing file is kept.")
-def init(output: str) -> None:
+@click.option("--from", "from_url", metavar="URL",
+              help="Fill the manifest in from live discovery of this MCP URL (issuer, "
+                   "registration methods, scopes, hosts).")
+@click.option("--profile", type=click.Choice(("claude-ai", "spec", "local")),
+              help="With --from: the profile whose address rules apply while probing.")
+@live_options
+def init(output: str, from_url: str | None, **options: Any) -> None:
     """Write a commented starter manifest, to fill in where it says TODO.
 
-    It passes `mcplint check` as written; each field says what it means.
+    It passes `mcplint check` as written; each field says what it means. With --from, the
+    values come from the live deployment (the network options are verify's).
 
     \b
     Examples:
       mcplint init
       mcplint init -o deploy/docs.mcp-connector.yaml
+      mcplint init --from https://mcp.acme.com/mcp
       mcplint init -o - | less
     """
     from mcplint import starter
 
-    run_guarded(0, lambda: starter.write(output))
+    if from_url is None:
+        run_guarded(0, lambda: starter.write(output))
+        return
+    from mcplint.live.commands import init_from
+
+    options.setdefault("quiet", True)
+    run_guarded(0, lambda: init_from(from_url, output, {**options, "no_config": False}))
 
 
 @main.command()

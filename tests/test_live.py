@@ -331,3 +331,34 @@ def test_probe_json_locates_findings_at_the_url(livestack: Stack) -> None:
     (finding,) = [f for f in report["findings"] if f["code"] == "MCP505"]
     assert finding["file"] is None and finding["line"] is None
     assert finding["evidence"]["url"].startswith(f"https://{scenario.mcp_host}/.well-known/")
+
+
+def test_init_from_url_writes_a_manifest_that_verifies(livestack: Stack, tmp_path: Path) -> None:
+    url = f"https://{livestack.host('mcp')}/mcp"
+    path = tmp_path / "mcp-connector.yaml"
+    completed = run_mcplint("init", "--from", url, "-o", str(path), *FAST,
+                            *livestack.cli_args("healthy"))
+    assert completed.returncode == 0, completed.stderr
+    manifest = yaml.safe_load(path.read_text())
+    auth = f"https://{livestack.host(HEALTHY_AS)}"
+    assert manifest["server"]["url"] == url
+    assert manifest["auth"] == {"type": "oauth", "issuer": auth, "audience": url,
+                                "registration": ["dcr"], "scopes": ["mcp:read", "mcp:write"]}
+    assert set(manifest["hosts"]) == {livestack.host("mcp"), livestack.host(HEALTHY_AS)}
+    assert "authorization_servers[0] of the protected resource metadata" in path.read_text()
+    check = run_mcplint("check", str(path), "--format", "json")
+    assert check.returncode == 0 and json.loads(check.stdout)["findings"] == []
+    verified = run_mcplint("verify", str(path), "--format", "json", *FAST,
+                           *livestack.cli_args("healthy"))
+    assert verified.returncode == 0, verified.stdout
+    assert all(f["severity"] == "info" for f in json.loads(verified.stdout)["findings"])
+
+
+def test_init_from_an_unreachable_url_is_a_clean_error(livestack: Stack, tmp_path: Path) -> None:
+    scenario = livestack.scenario("unreachable-refused")
+    completed = run_mcplint("init", "--from", scenario.server_url, "-o",
+                            str(tmp_path / "m.yaml"), *FAST, *livestack.cli_args(scenario))
+    assert completed.returncode == 2
+    assert completed.stderr.startswith(f"mcplint: error: init --from: {scenario.server_url} did "
+                                       "not answer (refused")
+    assert not (tmp_path / "m.yaml").exists()
