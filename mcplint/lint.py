@@ -16,7 +16,8 @@ from mcplint.engine import Context, Evaluator, Mount, drop_overridden
 from mcplint.facts import static as static_facts
 from mcplint.findings import FileResult, Finding, Location, make_finding
 from mcplint.settings import Settings, expand_selectors, selected_codes
-from mcplint.sourcemap import FILE_START, SourceMap, join
+from mcplint.sourcemap import FILE_START, SourceMap
+from mcplint.sourcemap import pointer as make_pointer
 from mcplint.yamlsource import Loaded, Problem, load_file
 
 # Live verification plugs in here: given the prepared manifest, it returns live facts.
@@ -118,7 +119,7 @@ class Linter:
                          display: str) -> list[Finding]:
         findings = []
         for violation in schemacheck.violations(data):
-            pointer = "".join(join("", token) for token in violation.path)
+            pointer = make_pointer(*violation.path)
             span = (source_map.key_span(pointer) if violation.at_key
                     else source_map.value_span(pointer))
             findings.append(self._finding(

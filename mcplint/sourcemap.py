@@ -34,6 +34,11 @@ def join(pointer: str, token: str | int) -> str:
     return f"{pointer}/{escape(str(token))}"
 
 
+def pointer(*tokens: str | int) -> str:
+    """A pointer from unescaped tokens: pointer("hosts", "a/b", 0) == "/hosts/a~1b/0"."""
+    return "".join(f"/{escape(str(token))}" for token in tokens)
+
+
 def split(pointer: str) -> list[str]:
     """The unescaped tokens of a pointer: "/a/b~1c" -> ["a", "b/c"]."""
     if not pointer:

@@ -17,7 +17,7 @@ from mcplint.facts.addresses import (
 from mcplint.facts.urls import (
     as_metadata_urls, canonical, host_of, looks_like_url, path_exempt, path_of, prm_urls, url_facts,
 )
-from mcplint.sourcemap import join
+from mcplint.sourcemap import join, pointer
 
 DOCUMENTS = ("resource_metadata", "authorization_server_metadata")
 
@@ -37,15 +37,15 @@ def _strings(value: Any) -> list[str]:
     return [v for v in value if isinstance(v, str)] if isinstance(value, list) else []
 
 
-def walk_urls(value: Any, pointer: str) -> Iterator[tuple[str, str]]:
+def walk_urls(value: Any, at: str) -> Iterator[tuple[str, str]]:
     """Every URL-shaped string in a document, with its pointer."""
     items = value.items() if isinstance(value, dict) else enumerate(value)
     for key, item in items:
         if isinstance(item, str):
             if looks_like_url(item):
-                yield join(pointer, key), item
+                yield join(at, key), item
         elif isinstance(item, (dict, list)):
-            yield from walk_urls(item, join(pointer, key))
+            yield from walk_urls(item, join(at, key))
 
 
 def _url_role(pointer: str) -> tuple[str, bool]:
@@ -138,7 +138,7 @@ def _waf(host: str, entry: dict[str, Any], dependency: dict[str, Any] | None,
     waf = entry.get("waf")
     if not isinstance(waf, dict):
         return None
-    at = join(join("/manifest/hosts", host), "waf")
+    at = pointer("manifest", "hosts", host, "waf")
     exempt = _strings(waf.get("exempt_paths"))
     cloud = dependency["cloud"] if dependency else []
     browser = dependency["browser"] if dependency else []
@@ -170,7 +170,7 @@ def _declared_dns(host: str, entry: dict[str, Any]) -> tuple[list[dict[str, Any]
     addresses = _get(entry, "dns", "addresses")
     if not isinstance(addresses, list):
         return [], None
-    base = join(join(join("/manifest/hosts", host), "dns"), "addresses")
+    base = pointer("manifest", "hosts", host, "dns", "addresses")
     items = []
     for index, text in enumerate(addresses):
         network = parse_network(text) if isinstance(text, str) else None
@@ -195,7 +195,7 @@ def _allowlist_entries(host: str, entry: dict[str, Any], data: dict[str, Any]) -
     if not isinstance(allowlist, list):
         return []
     retired = parse_networks(tuple(data["egress"]["retired"]))
-    base = join(join(join("/manifest/hosts", host), "waf"), "ip_allowlist")
+    base = pointer("manifest", "hosts", host, "waf", "ip_allowlist")
     entries = []
     for index, text in enumerate(allowlist):
         network = parse_network(text) if isinstance(text, str) else None

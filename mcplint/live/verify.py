@@ -26,7 +26,7 @@ from mcplint.live.dns import Lookup, Resolvers
 from mcplint.live.http import Exchange, Fetcher
 from mcplint.live.options import LiveOptions
 from mcplint.settings import UsageError
-from mcplint.sourcemap import join
+from mcplint.sourcemap import pointer
 
 PRM_FIELDS = ("resource", "authorization_servers", "scopes_supported", "bearer_methods_supported")
 AS_FIELDS = ("issuer", "authorization_endpoint", "token_endpoint", "registration_endpoint",
@@ -420,12 +420,12 @@ class Verification:
                 continue
             system = self._answer(host, "system") if self.resolvers.has_system else None
             entry = hosts.get(host)
-            entry_at = join("/manifest/hosts", host) if isinstance(entry, dict) else None
+            entry_at = pointer("manifest", "hosts", host) if isinstance(entry, dict) else None
             declared = _get(entry, "dns", "addresses")
             facts.append(evidence.dns_fact(
                 host, entry_at or at, public, system,
                 declared if isinstance(declared, list) else None,
-                join(join(entry_at, "dns"), "addresses") if entry_at else None))
+                f"{entry_at}/dns/addresses" if entry_at else None))
         return facts
 
     def _answer(self, host: str, group: str) -> Lookup | None:
