@@ -213,6 +213,7 @@ class Fetcher:
         self.user_agent = user_agent
         self.context = ssl_context(options)
         self.exchanges: list[Exchange] = []
+        self.first_sent = threading.Event()  # a request is on the wire: waiting starts
         self._clients: dict[tuple[str, int, str], httpx.Client] = {}
         self._lock = threading.Lock()
 
@@ -301,7 +302,9 @@ class Fetcher:
         default = 443 if scheme == "https" else 80
         host_header = parts.hostname if (parts.port or default) == default else parts.netloc
         headers = {"Host": host_header or "", **exchange.request_headers}
-        extensions = {"sni_hostname": parts.hostname} if scheme == "https" else {}
+        extensions: dict[str, Any] = {"trace": self._trace}
+        if scheme == "https":
+            extensions["sni_hostname"] = parts.hostname
         started = time.monotonic()
         try:
             client = self._client(exchange.host, target)
@@ -323,6 +326,10 @@ class Fetcher:
             outcome["error"], outcome["detail"] = classify(error)
         finally:
             outcome["elapsed_ms"] = (time.monotonic() - started) * 1000
+
+    def _trace(self, event: str, info: dict[str, Any]) -> None:
+        if event == "http11.send_request_body.complete":
+            self.first_sent.set()
 
     def close(self) -> None:
         for client in list(self._clients.values()):

@@ -37,6 +37,7 @@ OIDC_FIELDS = ("jwks_uri", "subject_types_supported", "id_token_signing_alg_valu
 _ENV_REFERENCE = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
 _PROBE_CLIENT = "mcplint-probe"
 GRACE = 1.0  # seconds after the deadline for chains to record their last results
+DNS_DEFERRAL = 0.25  # seconds the facts-only DNS lookups wait for the first request to go out
 _PROBE_REFRESH_TOKEN = "mcplint-probe-invalid-refresh-token"
 
 
@@ -88,6 +89,8 @@ class Verification:
         self._as_running: dict[str, threading.Event] = {}
         self.effective_issuer: str | None = None
         self._hosts: dict[str, str] = {}  # host -> the manifest field it came from
+        self._connect_to_hosts = {host for host, _ in options.connect_to}
+        self._dns_deferred: list[str] | None = []
         self._slow: list[Exchange] = []
 
     # -- plumbing ----------------------------------------------------------------------
@@ -112,14 +115,30 @@ class Verification:
         return self.resolvers.ipv4(host)
 
     def _note_host(self, host: str, at: str) -> None:
-        """A host the connector depends on: resolve it publicly and with the system resolver."""
+        """A host the connector depends on: resolve it publicly and with the system resolver.
+        Hosts reached through --connect-to need DNS only for the facts: their lookups wait
+        until the first request is on the wire, so importing dnspython overlaps the wait for
+        an answer instead of delaying the first request."""
         with self._lock:
             if host in self._hosts:
                 return
             self._hosts[host] = at
+            if self._dns_deferred is not None and host in self._connect_to_hosts:
+                self._dns_deferred.append(host)
+                return
+        self._resolve_for_facts(host)
+
+    def _resolve_for_facts(self, host: str) -> None:
         self.resolvers.lookup(host)
         if self.resolvers.has_system:
             self.resolvers.lookup(host, "system")
+
+    def _start_deferred_dns(self) -> None:
+        self.fetcher.first_sent.wait(DNS_DEFERRAL)
+        with self._lock:
+            deferred, self._dns_deferred = self._dns_deferred or [], None
+        for host in deferred:
+            self._resolve_for_facts(host)
 
     def _note_url(self, url: str | None, at: str) -> None:
         if looks_like_url(url):
@@ -168,6 +187,7 @@ class Verification:
             chains.append(_spawn(self._invalid_token_probe))
         if self.issuer:
             chains.append(_spawn(self._as_chain, self.issuer))
+        self._start_deferred_dns()
         # Requests stop at the deadline; the grace lets a chain record what its last request
         # saw ("no answer before the deadline") before the facts are taken.
         for chain in chains:
