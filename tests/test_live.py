@@ -362,3 +362,16 @@ def test_init_from_an_unreachable_url_is_a_clean_error(livestack: Stack, tmp_pat
     assert completed.stderr.startswith(f"mcplint: error: init --from: {scenario.server_url} did "
                                        "not answer (refused")
     assert not (tmp_path / "m.yaml").exists()
+
+
+# Live rules fired by the dedicated tests above rather than by a catalog scenario.
+FIRED_BY_OTHER_TESTS = {"MCP206", "MCP411", "MCP412", "MCP413", "MCP504", "MCP508", "MCP509",
+                        "MCP511", "MCP514", "MCP515"}
+
+
+def test_every_live_rule_fires_on_the_real_stack_somewhere() -> None:
+    from mcplint.catalog import load_builtin
+
+    live_rules = {r.code for r in load_builtin().rules.values() if "live" in r.modes}
+    fired = set().union(*EXPECTED.values()) | FIRED_BY_OTHER_TESTS
+    assert live_rules <= fired, sorted(live_rules - fired)
