@@ -3,12 +3,22 @@
 from __future__ import annotations
 
 import textwrap
+from typing import Any
 
 from mcplint.catalog import SYMPTOMS, Catalog, Rule
+from mcplint.ruledocs import live_evidence
 
 
 def _section(title: str, body: str) -> str:
     return f"{title}\n{textwrap.indent(body.strip(), '  ')}\n"
+
+
+def _live(example: dict[str, Any]) -> str:
+    """A live example: its manifest, then what `mcplint verify` saw (the facts' evidence)."""
+    manifest = example.get("manifest")
+    head = manifest.rstrip() if manifest else "(the manifest of the bad example)"
+    seen = live_evidence(example.get("facts") or {}) or ["(nothing)"]
+    return f"{head}\n\nmcplint verify saw:\n" + textwrap.indent("\n".join(seen), "  ")
 
 
 def render(catalog: Catalog, rule: Rule) -> str:
@@ -31,6 +41,10 @@ def render(catalog: Catalog, rule: Rule) -> str:
         lines.append(_section("Bad example", examples["bad"]))
     if examples.get("good"):
         lines.append(_section("Good example", examples["good"]))
+    if examples.get("live-bad"):
+        lines.append(_section("Bad example (live)", _live(examples["live-bad"])))
+    if examples.get("live-good"):
+        lines.append(_section("Good example (live)", _live(examples["live-good"])))
     if examples.get("note"):
         lines.append(_section("Note", examples["note"]))
     if docs.get("sources"):

@@ -46,6 +46,7 @@ def _lines(rule: Rule, documentation: dict[str, Any], source: str | None) -> Ite
     for name, text in sorted((examples.get("files") or {}).items()):
         yield from ("", f"`{name}`, beside the manifest:", "")
         yield from _fenced(text, _FENCES.get(name.rsplit(".", 1)[-1], ""))
+    yield from _live_example(rule, examples)
     if examples.get("note"):
         yield from ("", examples["note"].strip())
     yield from ("", "## Suppressing it", "",
@@ -59,6 +60,49 @@ def _lines(rule: Rule, documentation: dict[str, Any], source: str | None) -> Ite
         yield from ("", "---", "",
                     f"Generated from [`{source}`](../../{source}) by `scripts/regen.py`; "
                     "edit the policy, not this page.")
+
+
+def _live_example(rule: Rule, examples: dict[str, Any]) -> Iterator[str]:
+    """The live examples: the manifest, then what `mcplint verify` saw (evidence lines)."""
+    bad, good = examples.get("live-bad"), examples.get("live-good")
+    if not bad and not good:
+        return
+    yield from ("", "## Live example")
+    if bad:
+        yield from ("", f"`mcplint verify` reports the line marked `# <- {rule.code}`:", "")
+        yield from _fenced(bad["manifest"], "yaml")
+        yield from ("", "when it sees:", "")
+        yield from _fenced("\n".join(live_evidence(bad["facts"])) or "(nothing)", "text")
+    if good:
+        if good.get("manifest"):
+            yield from ("", "Passes with this manifest:", "")
+            yield from _fenced(good["manifest"], "yaml")
+            yield from ("", "when it sees:", "")
+        else:
+            yield from ("", "Passes, with the same manifest, when it sees:", "")
+        yield from _fenced("\n".join(live_evidence(good["facts"])) or "(nothing)", "text")
+
+
+def live_evidence(facts: Any) -> list[str]:
+    """What mcplint saw, as the evidence line of every fact of a live example (a fact's own
+    evidence first, then that of the facts inside it), in the order of the facts."""
+    from mcplint.report.text import evidence_line
+
+    lines: list[str] = []
+
+    def walk(value: Any) -> None:
+        if isinstance(value, list):
+            for item in value:
+                walk(item)
+        elif isinstance(value, dict):
+            if isinstance(value.get("evidence"), dict):
+                lines.append(evidence_line(value["evidence"]))
+            for key, item in value.items():
+                if key != "evidence":
+                    walk(item)
+
+    walk(facts)
+    return [line for line in lines if line]
 
 
 def _fenced(text: str, language: str) -> Iterator[str]:

@@ -1,0 +1,54 @@
+"""`mcplint explain` and the rule pages show the live examples: the manifest, then what
+`mcplint verify` saw (the evidence lines of the example's facts)."""
+
+from __future__ import annotations
+
+from support import REPO_ROOT, run_mcplint
+
+from mcplint.catalog import load_builtin
+from mcplint.explain import render
+from mcplint.ruledocs import live_evidence
+
+SEEN = "POST https://mcp.acme.com/mcp -> 307 header: location: https://api.acme.com/mcp"
+
+
+def test_explain_shows_the_live_examples() -> None:
+    text = run_mcplint("explain", "MCP305").stdout
+    bad = text[text.index("Bad example (live)"):text.index("Good example (live)")]
+    assert "url: https://mcp.acme.com/mcp   # <- MCP305" in bad
+    assert bad.index("# <- MCP305") < bad.index("mcplint verify saw:") < bad.index(SEEN)
+    good = text[text.index("Good example (live)"):text.index("Sources")]
+    assert "POST https://mcp.acme.com/mcp -> 200" in good and "307" not in good
+
+
+def test_every_live_example_shows_what_was_seen() -> None:
+    catalog = load_builtin()
+    for code, rule in catalog.rules.items():
+        examples = catalog.documentation(code).get("examples", {})
+        if "live-bad" not in examples:
+            continue
+        text = render(catalog, rule)
+        for kind, title in (("live-bad", "Bad example (live)"), ("live-good", "Good example (live)")):
+            assert title in text, code
+            lines = live_evidence(examples[kind]["facts"])
+            assert lines, (code, kind)
+            assert all(f"    {line}" in text for line in lines), (code, kind)
+
+
+def test_live_evidence_walks_nested_facts_in_order() -> None:
+    facts = {"as": {"evidence": {"method": "GET", "url": "https://auth.acme.com/x", "status": 200},
+                    "openid_documents": [{"evidence": {"url": "https://auth.acme.com/y",
+                                                       "status": 200}}]},
+             "dns": [{"evidence": {"answers": "104.18.32.7", "resolver": "1.1.1.1"}}],
+             "drift": []}
+    assert live_evidence(facts) == ["GET https://auth.acme.com/x -> 200",
+                                    "https://auth.acme.com/y -> 200",
+                                    "answers: 104.18.32.7 resolver: 1.1.1.1"]
+
+
+def test_the_rule_page_shows_the_live_example() -> None:
+    page = (REPO_ROOT / "docs" / "rules" / "MCP305.md").read_text()
+    live = page[page.index("## Live example"):page.index("## Suppressing it")]
+    assert "url: https://mcp.acme.com/mcp   # <- MCP305" in live
+    assert f"```text\n{SEEN}\n```" in live
+    assert "Passes, with the same manifest, when it sees:" in live
