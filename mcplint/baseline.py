@@ -22,6 +22,7 @@ import os
 import sys
 from collections import Counter
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
@@ -37,12 +38,15 @@ class Baseline:
     path: Path
     entries: list[dict[str, Any]]
 
+    @cached_property
+    def folder(self) -> Path:
+        return self.path.resolve().parent
+
     def relative(self, file: str | None) -> str:
         """A reported path, relative to the baseline's folder, with forward slashes."""
         if not file:
             return ""
-        folder = self.path.resolve().parent
-        return os.path.relpath(os.path.abspath(file), folder).replace(os.sep, "/")
+        return os.path.relpath(os.path.abspath(file), self.folder).replace(os.sep, "/")
 
     def key_of(self, finding: Finding) -> Key:
         return (finding.code, self.relative(finding.file), finding.location.pointer,
@@ -53,19 +57,19 @@ def _entry_key(entry: dict[str, Any]) -> Key:
     return (entry["code"], entry["file"], entry["pointer"], entry["value"])
 
 
-def use(results: list[FileResult], settings: Settings, write_to: str | None) -> dict[str, Any] | None:
+def use(results: list[FileResult], settings: Settings,
+        write_to: str | None) -> dict[str, Any] | None:
     """Write the baseline (--write-baseline) and/or apply one (--baseline or the config's);
     the report's `baseline` summary, or None when no baseline is involved."""
     if write_to:
         baseline = write(Path(write_to), results)
         print(f"mcplint: recorded {len(baseline.entries)} findings in {write_to}", file=sys.stderr)
-    elif settings.baseline is not None:
-        baseline = read(settings.baseline, settings.origin("baseline"))
+    elif settings.baseline is None or settings.no_suppress:
+        return None
     else:
-        return None
-    if settings.no_suppress:  # an audit run shows everything; the file is still written
-        return None
-    return apply(baseline, results)
+        baseline = read(settings.baseline, settings.origin("baseline"))
+    # An audit run (--no-suppress) shows everything; a baseline it writes is still written.
+    return None if settings.no_suppress else apply(baseline, results)
 
 
 def write(path: Path, results: list[FileResult]) -> Baseline:

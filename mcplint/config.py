@@ -16,10 +16,9 @@ validator generated ahead of time (jsonschema is imported only to explain a mist
 
 from __future__ import annotations
 
-import difflib
 import os
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -29,12 +28,13 @@ from mcplint.sourcemap import SourceMap, join
 YAML_NAME = ".mcplint.yaml"
 PYPROJECT = "pyproject.toml"
 # Cheap test before parsing TOML: a [tool.mcplint…] table, a dotted tool.mcplint key, or
-# a bare [tool] table (which may hold `mcplint = {…}`).
-_MENTIONS_TOOL = re.compile(r"""
+# a bare [tool] table (which may hold `mcplint = {…}`). Compiled on first use: most runs
+# never read a pyproject.toml that mentions mcplint.
+_MENTIONS_TOOL = r"""
     ^\s*\[\s*tool\s*\.\s*["']?mcplint\b
   | ^\s*tool\s*\.\s*["']?mcplint\b
   | ^\s*\[\s*tool\s*\]\s*$
-""", re.M | re.X)
+"""
 
 
 @dataclass(frozen=True)
@@ -69,19 +69,12 @@ def settings_for(options: dict[str, Any]) -> Settings:
     """The run's settings: the command line first, then the config file (if any)."""
     config = _chosen(options)
     values = config.values if config else {}
-    origins: dict[str, str] = {}  # key -> where its value came from, for error messages
-
-    def pick(option: str, key: str) -> Any:
-        given = options.get(option)
-        if given:
-            origins[key] = f"--{option.replace('_', '-')}"
-            return given
-        return values.get(key)
-
-    if config is not None:
-        origins.update((key, config.where(key)) for key in values)
-    select, ignore = pick("select", "select"), pick("ignore", "ignore")
-    baseline = pick("baseline", "baseline")
+    # Where each value came from, for error messages; an option replaces the config's value.
+    origins = {key: config.where(key) for key in values} if config else {}
+    origins.update((option, f"--{option}") for option in ("select", "ignore", "baseline")
+                   if options.get(option))
+    select = options.get("select") or values.get("select")
+    ignore = options.get("ignore") or values.get("ignore")
     live = values.get("live", {})
     return Settings(
         cli_profile=options.get("profile"),
@@ -100,7 +93,7 @@ def settings_for(options: dict[str, Any]) -> Settings:
         origins=origins,
         policy_dirs=_config_paths(config, "policies"),
         egress_ranges=next(iter(_config_paths(config, "egress-ranges")), None),
-        baseline=(Path(baseline) if options.get("baseline")
+        baseline=(Path(options["baseline"]) if options.get("baseline")
                   else next(iter(_config_paths(config, "baseline")), None)),
         live_timeout=live.get("timeout"),
         live_nameservers=tuple(live.get("nameservers", ())),
@@ -131,47 +124,43 @@ def _chosen(options: dict[str, Any]) -> Config | None:
         raise UsageError("--config and --no-config contradict each other; give one")
     if options.get("no_config"):
         return None
-    path = Path(given) if given else find(Path.cwd())
-    return load(path) if path is not None else None
+    return load(Path(given)) if given else find(Path.cwd())
 
 
-def find(start: Path) -> Path | None:
-    """The closest config file at or above `start`, stopping at the repository root."""
+def find(start: Path) -> Config | None:
+    """The closest config at or above `start`, stopping at the repository root."""
     folder = start.resolve()
     while True:
-        candidate = folder / YAML_NAME
-        if candidate.is_file():
-            return candidate
+        if (folder / YAML_NAME).is_file():
+            return load(folder / YAML_NAME)
         pyproject = folder / PYPROJECT
-        if pyproject.is_file() and _mentions_tool_table(pyproject):
-            return pyproject
+        table = _pyproject_table(pyproject) if pyproject.is_file() else None
+        if table is not None:
+            return _validated(Config(pyproject, table))
         if (folder / ".git").exists() or folder.parent == folder:
             return None
         folder = folder.parent
 
 
-def _mentions_tool_table(pyproject: Path) -> bool:
-    """Whether this pyproject.toml may hold [tool.mcplint]; parsed (tomllib) only if so."""
+def _pyproject_table(pyproject: Path) -> dict[str, Any] | None:
+    """[tool.mcplint] of a pyproject.toml, or None; parsed (tomllib) only when its text
+    mentions the table, which most pyproject.toml files do not."""
     try:
         text = pyproject.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError):
-        return False
-    if "mcplint" not in text or not _MENTIONS_TOOL.search(text):
-        return False
-    return _toml_table(pyproject, text, required=False) is not None
+        return None
+    if "mcplint" not in text or not re.search(_MENTIONS_TOOL, text, re.M | re.X):
+        return None
+    return _toml_table(pyproject, text, required=False)
 
 
 # -- reading and validating ---------------------------------------------------------------
 def load(path: Path) -> Config:
     """A validated Config from a .mcplint.yaml or a pyproject.toml, or a UsageError."""
     if path.name.endswith(".toml"):
-        text = _read(path)
-        table = _toml_table(path, text, required=True)
-        config = Config(path, table if table is not None else {})
-    else:
-        config = _load_yaml(path)
-    _validate(config)
-    return config
+        table = _toml_table(path, _read(path), required=True)
+        return _validated(Config(path, table or {}))
+    return _validated(_load_yaml(path))
 
 
 def _read(path: Path) -> str:
@@ -209,17 +198,18 @@ def _load_yaml(path: Path) -> Config:
                          f"{problem.message}")
     data = loaded.data if loaded.data is not None else {}
     if not isinstance(data, dict):
-        raise UsageError(f"{shown(path)}: a config file is a mapping of keys (see `mcplint schema "
-                         "config`)")
+        raise UsageError(f"{shown(path)}: a config file is a mapping of keys "
+                         "(see `mcplint schema config`)")
     return Config(path, data, loaded.source_map)
 
 
-def _validate(config: Config) -> None:
-    """The schema (a generated validator; jsonschema only explains a failure)."""
+def _validated(config: Config) -> Config:
+    """The config, if it satisfies the schema (a generated validator; jsonschema is imported
+    only to explain a failure), else a UsageError."""
     from mcplint import fastschema
 
     if fastschema.is_valid("config", config.values):
-        return
+        return config
     import json
 
     import jsonschema
@@ -228,9 +218,11 @@ def _validate(config: Config) -> None:
 
     schema = json.loads((GENERATED / "schemas" / "config.schema.json").read_text("utf-8"))
     errors = list(jsonschema.Draft202012Validator(schema).iter_errors(config.values))
-    if errors:  # the shallowest first: an unknown key before a bad value inside it
-        error = min(errors, key=lambda e: (len(e.absolute_path), list(map(str, e.absolute_path))))
-        raise UsageError(_message(config, error))
+    if not errors:  # the two validators disagree: trust the one that explains
+        return config
+    # The shallowest first: an unknown key before a bad value inside it.
+    error = min(errors, key=lambda e: (len(e.absolute_path), list(map(str, e.absolute_path))))
+    raise UsageError(_message(config, error))
 
 
 def _key_name(path: list[Any]) -> str:
@@ -251,6 +243,8 @@ def _message(config: Config, error: Any) -> str:
     path, kind, schema = list(error.absolute_path), error.validator, error.schema
     name = _key_name(path)
     if kind == "additionalProperties":
+        import difflib
+
         allowed = sorted(schema.get("properties", {}))
         unknown = sorted(set(error.instance) - set(allowed))[0]
         hint = difflib.get_close_matches(unknown, allowed, n=1)

@@ -149,7 +149,7 @@ def _hosts(fields: _Fields) -> Iterator[str]:
         host = urls.host_of(str(fields.value(key)))
         if host:
             hosts.setdefault(host, {})
-    yield "# Every host the connector depends on: DNS and edge (WAF, CDN) expectations. For example:"
+    yield "# Every host the connector depends on, with DNS and edge (WAF, CDN) expectations, e.g.:"
     yield "#   mcp.example.com:"
     yield "#     dns: {addresses: [203.0.113.0/24]}     # what public DNS must answer within"
     yield "#     waf:"

@@ -7,6 +7,7 @@ import json
 import shutil
 from pathlib import Path
 
+import jsonschema
 import pytest
 
 from support import REPO_ROOT, run_json, run_mcplint, write_files
@@ -35,6 +36,8 @@ def test_write_then_hide(broken: Path) -> None:
     assert {f["suppression"]["kind"] for f in after["findings"]} == {"baseline"}
     assert after["baseline"] == {"file": "baseline.json", "matched": len(before["findings"]),
                                  "stale": 0}
+    schema = json.loads(run_mcplint("schema", "report").stdout)
+    jsonschema.Draft202012Validator(schema).validate(after)
     # the fingerprints in reports are the same, with or without a baseline
     assert ([f["fingerprint"] for f in after["findings"]]
             == [f["fingerprint"] for f in before["findings"]])

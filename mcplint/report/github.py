@@ -2,7 +2,8 @@
 the pull request's diff, then the text summary for the log; and, when the job has a
 `$GITHUB_STEP_SUMMARY`, the Markdown report appended to it (the job's summary page).
 
-    ::error file=mcp-connector.yaml,line=13,col=3,endLine=13,endColumn=40,title=MCP601 audience-not-canonical::auth.audience is …
+    ::error file=mcp-connector.yaml,line=13,col=3,endLine=13,endColumn=40,title=MCP601 \
+audience-not-canonical::auth.audience is …
 """
 
 from __future__ import annotations

@@ -17,7 +17,7 @@ from urllib.parse import urlsplit
 from mcplint.catalog import SYMPTOMS
 from mcplint.findings import FileResult, Finding
 from mcplint.report import Report
-from mcplint.report.text import baseline_line, location
+from mcplint.report.text import _plural, baseline_line, evidence_line, location
 
 ICONS = {"error": "❌ error", "warning": "⚠️ warning", "info": "ℹ️ info"}
 _CELL_ESCAPES = {"|": "\\|", "<": "&lt;", ">": "&gt;", "&": "&amp;", "\n": "<br>", "\r": ""}
@@ -38,10 +38,6 @@ def mermaid_text(text: object, limit: int = 90) -> str:
     if len(value) > limit:
         value = value[: limit - 1] + "…"
     return _MERMAID.sub(lambda m: f"#{ord(m.group())};", value)
-
-
-def _plural(count: int, word: str) -> str:
-    return f"{count} {word}{'' if count == 1 else 's'}"
 
 
 def headline(report: Report) -> str:
@@ -78,8 +74,6 @@ def _table(report: Report, findings: Iterable[Finding], reason: bool = False) ->
     for finding in findings:
         message = finding.message
         if finding.evidence:
-            from mcplint.report.text import evidence_line
-
             message += f"\nevidence: {evidence_line(finding.evidence)}"
         row = (f"| {ICONS[finding.severity]} | `{cell(location(finding))}` | "
                f"{_rule_link(report, finding)} | {cell(message)} |")
