@@ -76,6 +76,11 @@ def settings_for(options: dict[str, Any]) -> Settings:
     select = options.get("select") or values.get("select")
     ignore = options.get("ignore") or values.get("ignore")
     live = values.get("live", {})
+    policy_dirs = _config_paths(config, "policies")
+    for folder in policy_dirs:
+        if not folder.is_dir():
+            raise UsageError(f"{origins['policies']}: {folder} is not a folder; allowed: "
+                             "folders of policy files, relative to the config's folder")
     return Settings(
         cli_profile=options.get("profile"),
         config_profile=values.get("profile"),
@@ -91,7 +96,7 @@ def settings_for(options: dict[str, Any]) -> Settings:
         config_file=config.shown if config else None,
         root=config.folder if config else None,
         origins=origins,
-        policy_dirs=_config_paths(config, "policies"),
+        policy_dirs=policy_dirs,
         egress_ranges=next(iter(_config_paths(config, "egress-ranges")), None),
         baseline=(Path(options["baseline"]) if options.get("baseline")
                   else next(iter(_config_paths(config, "baseline")), None)),

@@ -83,3 +83,15 @@ def lint_folder(folder: Path, manifest: str, files: Mapping[str, str] | None = N
     finally:
         os.chdir(previous)
     return result.findings
+
+
+def valid_sarif(text: str) -> dict[str, Any]:
+    """Parse a SARIF report and validate it against the official 2.1.0 schema (../shared)."""
+    import jsonschema
+
+    schema = json.loads((SHARED / "schemas" / "sarif-schema-2.1.0.json").read_text())
+    document = json.loads(text)
+    validator = jsonschema.validators.validator_for(schema)(schema)
+    errors = sorted(validator.iter_errors(document), key=lambda e: list(e.absolute_path))
+    assert not errors, [f"{list(e.absolute_path)}: {e.message}" for e in errors[:5]]
+    return document  # type: ignore[no-any-return]

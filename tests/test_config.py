@@ -193,6 +193,8 @@ def test_egress_ranges_replace_the_builtin_file(repo: Path) -> None:
     ("fail-on: warning\nfail-on: info\n", ".mcplint.yaml:2:1: key 'fail-on' appears twice"),
     ("baseline: missing.json\n", ".mcplint.yaml:1: baseline: missing.json does not exist "
                                  "(record one with --write-baseline FILE)"),
+    ("policies: [ci/policies]\n", ".mcplint.yaml:1: policies: ci/policies is not a folder; "
+                                  "allowed: folders of policy files, relative to the config's folder"),
 ])
 def test_config_mistakes_are_one_line_naming_file_key_and_allowed(
         repo: Path, config: str, expected: str) -> None:

@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-import json
 import re
 import shlex
 import shutil
@@ -11,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from support import REPO_ROOT, run_mcplint
+from support import REPO_ROOT, run_mcplint, valid_sarif
 
 from mcplint.catalog import load_builtin
 
@@ -85,7 +84,7 @@ def test_readme_ci_commands_write_their_reports(tmp_path: Path, ci: str) -> None
     for name in outputs:
         content = (tmp_path / name).read_text()
         if name.endswith(".sarif"):
-            assert json.loads(content)["version"] == "2.1.0"
+            assert valid_sarif(content)["version"] == "2.1.0"
         if name.endswith(".xml"):
             assert content.startswith("<?xml") and "<testsuites" in content
         if name.endswith(".md"):

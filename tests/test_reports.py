@@ -11,32 +11,21 @@ import xml.etree.ElementTree as ET
 from pathlib import Path
 from typing import Any
 
-import jsonschema
 import pytest
 
-from support import REPO_ROOT, SHARED, run_json, run_mcplint, write_files
+from support import REPO_ROOT, run_json, run_mcplint, valid_sarif, write_files
 
 from mcplint.catalog import load_builtin
 from mcplint.findings import FileResult, Location, make_finding
 from mcplint.report import Report, writer
 from mcplint.sourcemap import Span
 
-SARIF_SCHEMA = json.loads((SHARED / "schemas" / "sarif-schema-2.1.0.json").read_text())
 ANNOTATION = re.compile(r"^::(?P<level>error|warning|notice) file=(?P<file>[^,]+),line=(?P<line>\d+),"
                         r"col=(?P<col>\d+),endLine=\d+(,endColumn=\d+)?,"
                         r"title=(?P<code>MCP\d{3}) (?P<name>[a-z0-9-]+)::(?P<message>.+)$")
 SUPPRESSED = ("version: 1\nserver:\n  url: https://mcp.acme.com:8443/mcp  "
               "# mcplint: disable=MCP104 -- LB moves to 443 in Q3\nauth:\n  type: none\n"
               "hosts:\n  mcp.acme.com: {}\n")
-
-
-def valid_sarif(text: str) -> dict[str, Any]:
-    """Parse a SARIF report and validate it against the official schema."""
-    document = json.loads(text)
-    validator = jsonschema.validators.validator_for(SARIF_SCHEMA)(SARIF_SCHEMA)
-    errors = sorted(validator.iter_errors(document), key=lambda e: list(e.absolute_path))
-    assert not errors, [f"{list(e.absolute_path)}: {e.message}" for e in errors[:5]]
-    return document
 
 
 @pytest.fixture
