@@ -375,3 +375,19 @@ def test_every_live_rule_fires_on_the_real_stack_somewhere() -> None:
     live_rules = {r.code for r in load_builtin().rules.values() if "live" in r.modes}
     fired = set().union(*EXPECTED.values()) | FIRED_BY_OTHER_TESTS
     assert live_rules <= fired, sorted(live_rules - fired)
+
+
+def test_an_html_error_page_on_the_401_is_not_mcp108(livestack: Stack, tmp_path: Path) -> None:
+    """nginx's default 401 page, with the right challenge: a healthy OAuth server."""
+    site = "html401"
+    host = f"{site}.{livestack.catalog.custom_suffix}"
+    challenge = f'Bearer resource_metadata="https://{host}/.well-known/oauth-protected-resource/mcp"'
+    livestack.static_site(site, {
+        "/mcp": Static.html(401, "<html><body><h1>401 Authorization Required</h1></body></html>",
+                            (("WWW-Authenticate", challenge),)),
+        "/.well-known/oauth-protected-resource/mcp": Proxy("mcp"),
+    })
+    issuer = f"https://{livestack.host(HEALTHY_AS)}"
+    _, report, _ = verify(livestack, tmp_path, _site_manifest(livestack, host, issuer),
+                          hosts=(host, livestack.host(HEALTHY_AS)))
+    assert codes(report) == set(), report["findings"]

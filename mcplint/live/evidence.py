@@ -97,7 +97,9 @@ def mcp_post(exchange: Exchange, expects_mcp: bool, signatures: dict[str, Any]) 
 def _not_mcp_reason(exchange: Exchange, kind: str, expects_mcp: bool) -> str | None:
     if exchange.status in (404, 405):
         return f"{exchange.status} to POST"
-    if kind == "html":
+    if kind == "html" and exchange.status is not None and exchange.status < 300:
+        # A page where the protocol's answer belongs; an HTML body on a 401 or 403 is just
+        # the error page of a server or proxy, judged by the challenge rules instead.
         return "an HTML page"
     if expects_mcp and exchange.status == 200:
         if kind == "sse":

@@ -376,8 +376,10 @@ class Verification:
             "at": self.at_registration, "attempted": True, "answered": exchange.answered,
             "status": exchange.status, "ok": ok, "redirect": redirect,
             "client_id": client_id, "json_error": error,
-            "evidence": exchange.evidence(header=(f"location: {exchange.header('location')}"
-                                                  if redirect else None))})
+            "evidence": exchange.evidence(
+                header=f"location: {exchange.header('location')}" if redirect else None,
+                field=(f"error: {answer.get('error')}" if isinstance(answer, dict)
+                       and answer.get("error") else error))})
         return client_id if ok else None
 
     def _token_probe(self, document: dict[str, Any], registered: str | None) -> None:
@@ -411,7 +413,9 @@ class Verification:
     # -- after the chains -----------------------------------------------------------------
     def _is_slow(self, exchange: Exchange) -> bool:
         budgets = self.client["budget_seconds"]
-        budget = budgets["refresh"] if exchange.step == "token-refresh" else (
+        # The token probe is a refresh, but the endpoint also serves the code exchange,
+        # whose budget is the tighter one: a slow probe means a slow login.
+        budget = budgets["token"] if exchange.step == "token-refresh" else (
             budgets["registration"] if exchange.step == "registration" else budgets["discovery"])
         return exchange.answered and exchange.elapsed_ms > budget * 1000
 

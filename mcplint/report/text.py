@@ -31,8 +31,12 @@ def evidence_line(evidence: dict[str, Any]) -> str:
     parts = []
     if evidence.get("method") or evidence.get("url"):
         parts.append(" ".join(str(evidence[k]) for k in ("method", "url") if evidence.get(k)))
+    elif evidence.get("host"):  # DNS evidence: the name that was asked
+        parts.append(f"host {evidence['host']}")
     if evidence.get("status") is not None:
         parts.append(f"-> {evidence['status']}")
+    if (evidence.get("elapsed_ms") or 0) >= 1000:  # slowness is the evidence itself
+        parts.append(f"after {evidence['elapsed_ms'] / 1000:.1f} s")
     if evidence.get("error"):
         parts.append(f"({evidence['error']})")
     for key in ("header", "field", "answers", "resolver"):
