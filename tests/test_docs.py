@@ -58,6 +58,7 @@ def test_readme_config_example_is_valid(tmp_path: Path) -> None:
 
     config = tmp_path / ".mcplint.yaml"
     config.write_text(block_starting("# .mcplint.yaml\n"))
+    (tmp_path / "ci" / "mcplint-policies").mkdir(parents=True)  # the folder it names
     checked(load_builtin(), settings_for({"config_file": str(config)}))  # raises if not
 
 
