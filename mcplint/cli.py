@@ -103,6 +103,10 @@ def run_guarded(verbose: int, action: Callable[[], int]) -> None:
     except KeyboardInterrupt:
         click.echo("mcplint: interrupted", err=True)
         sys.exit(130)
+    except BrokenPipeError:  # `mcplint check | head`: the reader left, which is no error
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())  # so the exit's flush of stdout cannot fail
+        sys.exit(EXIT_FINDINGS)
     except Exception as error:  # an internal error: one line, the traceback only with -v
         if verbose:
             raise

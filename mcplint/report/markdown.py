@@ -121,7 +121,8 @@ def sequence_diagram(result: FileResult) -> Iterator[str]:
     blamed: dict[str, list[str]] = {}
     for finding in result.findings:
         url = (finding.evidence or {}).get("url")
-        if url and not finding.suppressed:
+        # A note (info) is not a failing step: "not verifiable" is no fault of the server.
+        if url and not finding.suppressed and finding.severity != "info":
             blamed.setdefault(str(url), []).append(f"{finding.code} {finding.name}")
     hosts = list(dict.fromkeys(str(r.get("host") or urlsplit(str(r.get("url"))).hostname)
                                for r in requests))
