@@ -189,7 +189,9 @@ def test_many_manifests_in_parallel_match_one_by_one(tmp_path: Path) -> None:
 def test_a_reader_that_leaves_early_is_no_error(examples: Path) -> None:
     from livestack.env import child_env, venv_script
 
-    completed = subprocess.run(f"{venv_script('mcplint')} check examples/broken | head -n 1",
+    for index in range(40):  # far more output than a pipe buffers, so the write must fail
+        shutil.copytree(examples / "examples" / "broken", examples / "many" / str(index))
+    completed = subprocess.run(f"{venv_script('mcplint')} check many | head -n 1",
                                shell=True, cwd=examples, env=child_env(), capture_output=True,
                                text=True, timeout=60, check=False)
     assert completed.stdout.count("\n") == 1 and completed.stderr == ""
