@@ -98,13 +98,16 @@ def generate() -> dict[Path, str]:
     validators: dict[str, Any] = {
         "manifest": json.loads((ROOT / "schemas" / "mcp-connector.schema.json").read_text()),
         "config": json.loads((ROOT / "schemas" / "config.schema.json").read_text())}
+    by_schema: dict[str, str] = {}  # schema text -> the validator generated for it
     for path in sorted((ROOT / "policies").glob("MCP*.yaml")):
         policy, documentation = policyfiles.read_policy(path, policy_schema)
         compiled = compile_policy(policy, "builtin")
         rule = compiled.to_json()
         for index, check in enumerate(rule["checks"]):
             if "schema" in check:
-                name = f"{rule['code'].lower()}_{index}"
+                # A static and a live check of one rule often share a schema: one module.
+                key = json.dumps(check["schema"], sort_keys=True)
+                name = by_schema.setdefault(key, f"{rule['code'].lower()}_{index}")
                 check["validator"] = name
                 validators[name] = check["schema"]
         rules.append(rule)
