@@ -151,13 +151,14 @@ class Linter:
                 if r.checks and (self.mode == "live" or "static" in r.modes)]
 
     def evaluate(self, prepared: Prepared) -> list[Finding]:
-        evaluator = Evaluator(prepared.context, self._schema_test)
+        evaluator = Evaluator(prepared.context, self.schema_test)
         return evaluator.run(self.rules_for_mode())
 
-    def _schema_test(self, check: Check) -> Callable[[Any], bool]:
+    def schema_test(self, check: Check) -> Callable[[Any], bool]:
+        """The (cached) test of a check's JSON Schema."""
         test = self._schema_tests.get(id(check))
         if test is None:
-            test = self._schema_tests[id(check)] = _schema_test(check)
+            test = self._schema_tests[id(check)] = make_schema_test(check)
         return test
 
     # -- after the policies: one finding per cause, selection, suppressions --------------
@@ -225,7 +226,7 @@ def _apply(directives: dict[str, list[suppressions.Directive]], finding: Finding
     return finding
 
 
-def _schema_test(check: Check) -> Callable[[Any], bool]:
+def make_schema_test(check: Check) -> Callable[[Any], bool]:
     """A fast generated validator for built-in policies, jsonschema for users' policies."""
     if check.validator is not None:
         from mcplint import fastschema

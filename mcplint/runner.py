@@ -11,7 +11,7 @@ from mcplint import discover
 from mcplint.catalog import Catalog, load_builtin, load_policy_dir
 from mcplint.findings import FileResult, at_least
 from mcplint.lint import Linter, LiveRunner
-from mcplint.report import FORMATS, Report, write_atomically, writer
+from mcplint.report import FORMATS, Report, Writer, write_atomically, writer
 from mcplint.settings import Settings, UsageError, checked
 
 
@@ -122,14 +122,21 @@ def run(command: str, paths: tuple[str, ...], options: dict[str, Any],
 
         summary = baseline.use(results, settings, options.get("write_baseline"))
         extras = {"baseline": summary} if summary else {}
+    emit(command, results, catalog, settings, options, pairs, extras)
+    return exit_code(results, settings.fail_on)
+
+
+def emit(command: str, results: list[FileResult], catalog: Catalog, settings: Settings,
+         options: dict[str, Any], pairs: list[tuple[str, str | None]],
+         extras: dict[str, Any] | None = None, text: Writer | None = None) -> None:
+    """Write each requested report (`text` replaces the text format's writer: probe)."""
     verbosity = -1 if options.get("quiet") else options.get("verbose", 0)
     for format_name, file in pairs:
-        report = Report(command, results, catalog, verbosity=verbosity, extras=extras,
+        report = Report(command, results, catalog, verbosity=verbosity, extras=extras or {},
                         fail_on=settings.fail_on,
                         color=use_color(options.get("color", "auto"), file is None))
-        render = writer(format_name)
+        render = text if text is not None and format_name == "text" else writer(format_name)
         if file is None:
             render(report, sys.stdout)
         else:
-            write_atomically(Path(file), lambda out, r=report: render(r, out))
-    return exit_code(results, settings.fail_on)
+            write_atomically(Path(file), lambda out, r=report, w=render: w(r, out))

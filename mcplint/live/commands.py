@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import sys
-from pathlib import Path
 from typing import Any
 
 from mcplint import runner
@@ -37,18 +36,18 @@ def verify(paths: tuple[str, ...], options: dict[str, Any]) -> int:
 
 def probe(url: str, options: dict[str, Any]) -> int:
     """A verification of a bare URL: a synthetic manifest, live rules and the URL rules."""
-    from mcplint.catalog import Check
     from mcplint.engine import Context, Evaluator, drop_overridden
     from mcplint.facts import static as static_facts
-    from mcplint.lint import Linter, _schema_test
+    from mcplint.lint import Linter
+    from mcplint.live.checklist import write as checklist
     from mcplint.live.verify import Verification
-    from mcplint.report import Report, write_atomically, writer
-    from mcplint.settings import UsageError
+    from mcplint.settings import UsageError, checked
 
     if not url.lower().startswith(("https://", "http://")):
         raise UsageError(f"probe: '{url}' is not an http(s) URL")
     settings = runner.settings_from(options)
-    catalog = runner.catalog_for(options)
+    catalog = runner.catalog_for(options, settings)
+    settings = checked(catalog, settings)
     pairs = runner.outputs(options)
     live_options = _live_options(options)
     profile = settings.profile_for(None)
@@ -60,39 +59,19 @@ def probe(url: str, options: dict[str, Any]) -> int:
     document = {"manifest": manifest, "declared": {},
                 "facts": static_facts.build(manifest, {}, catalog.data), "live": live,
                 "profile": profile, "data": catalog.data}
-    tests: dict[int, Any] = {}
-
-    def schema_test(check: Check) -> Any:
-        return tests.setdefault(id(check), _schema_test(check))
-
     rules = [r for r in catalog.rules.values()
              if r.checks and ("live" in r.modes or r.code.startswith("MCP1"))]
-    findings = Evaluator(Context(document, [], manifest=None), schema_test).run(rules)
     linter = Linter(catalog, settings, mode="live")
+    findings = Evaluator(Context(document, [], manifest=None), linter.schema_test).run(rules)
     result = linter.finish(url, drop_overridden(findings, catalog.rules), profile, texts={})
     result.live = live
     if live_options.record is not None:
         recorder = LiveRunner(live_options)
         recorder.records.append({"manifest": None, "url": url, "requests": verification.records()})
         recorder.write_record()
-    verbosity = -1 if options.get("quiet") else options.get("verbose", 0)
-    for format_name, file in pairs:
-        report = Report("probe", [result], catalog, verbosity=verbosity,
-                        color=runner.use_color(options.get("color", "auto"), file is None))
-        render = _probe_text if format_name == "text" else writer(format_name)
-        if file is None:
-            render(report, sys.stdout)
-        else:
-            write_atomically(Path(file), lambda out, r=report, w=render: w(r, out))
+    runner.emit("probe", [result], catalog, settings, options, pairs, text=checklist)
     code = runner.exit_code([result], settings.fail_on)
     return _no_resolver(code) if live.get("resolvers_answered") is False else code
-
-
-def _probe_text(report: Any, out: Any) -> None:
-    from mcplint.live.checklist import write
-
-    write(report, out)
-
 
 
 def discovered_values(url: str, live: dict[str, Any], auth_type: str) -> dict[str, Any]:
