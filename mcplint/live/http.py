@@ -31,6 +31,7 @@ from mcplint.live.options import LiveOptions
 BODY_LIMIT = 1024 * 1024
 RECORD_BODY_LIMIT = 64 * 1024
 _SECRET_HEADERS = {"authorization", "cookie", "set-cookie", "proxy-authorization"}
+NOT_REPEATABLE = {"registration"}  # steps that create something: never sent twice
 _SECRET_FIELDS = {"client_secret", "refresh_token", "code", "code_verifier", "password"}
 
 
@@ -306,26 +307,41 @@ class Fetcher:
         if scheme == "https":
             extensions["sni_hostname"] = parts.hostname
         started = time.monotonic()
-        try:
-            client = self._client(exchange.host, target)
-            with client.stream(exchange.method, pinned, headers=headers,
-                               content=exchange.request_body or None,
-                               extensions=extensions) as response:
-                status, header_list = response.status_code, [
-                    (k.decode("latin-1").lower(), v.decode("latin-1"))
-                    for k, v in response.headers.raw]
-                chunks, size = [], 0
-                for chunk in response.iter_raw():
-                    chunks.append(chunk)
-                    size += len(chunk)
-                    if size > BODY_LIMIT:
-                        break
-            outcome.update(status=status, headers=header_list,
-                           body=b"".join(chunks)[:BODY_LIMIT], truncated=size > BODY_LIMIT)
-        except Exception as error:  # every failure is evidence, never a crash
-            outcome["error"], outcome["detail"] = classify(error)
-        finally:
-            outcome["elapsed_ms"] = (time.monotonic() - started) * 1000
+        client = self._client(exchange.host, target)
+        # A server may close a kept-alive connection just as a request goes out on it (nginx
+        # does after answering without reading a request's body): like browsers, send a
+        # request that changes nothing once more, on a new connection, when the old one
+        # broke before any answer.
+        attempts = 1 if exchange.step in NOT_REPEATABLE else 2
+        for attempt in range(attempts):
+            try:
+                outcome.update(self._exchange(client, exchange, pinned, headers, extensions))
+                outcome.pop("error", None)
+                outcome.pop("detail", None)
+                break
+            except Exception as error:  # every failure is evidence, never a crash
+                outcome["error"], outcome["detail"] = classify(error)
+                if not (isinstance(error, httpx.RemoteProtocolError)
+                        and "without sending a response" in str(error)):
+                    break
+        outcome["elapsed_ms"] = (time.monotonic() - started) * 1000
+
+    @staticmethod
+    def _exchange(client: httpx.Client, exchange: Exchange, url: str, headers: dict[str, str],
+                  extensions: dict[str, Any]) -> dict[str, Any]:
+        with client.stream(exchange.method, url, headers=headers,
+                           content=exchange.request_body or None,
+                           extensions=extensions) as response:
+            header_list = [(k.decode("latin-1").lower(), v.decode("latin-1"))
+                           for k, v in response.headers.raw]
+            chunks, size = [], 0
+            for chunk in response.iter_raw():
+                chunks.append(chunk)
+                size += len(chunk)
+                if size > BODY_LIMIT:
+                    break
+            return {"status": response.status_code, "headers": header_list,
+                    "body": b"".join(chunks)[:BODY_LIMIT], "truncated": size > BODY_LIMIT}
 
     def _trace(self, event: str, info: dict[str, Any]) -> None:
         if event == "http11.send_request_body.complete":

@@ -1,0 +1,90 @@
+"""Unit tests of the live HTTP layer (mcplint/live/http.py) with small loopback servers;
+the behaviour against real software is in test_live.py."""
+
+from __future__ import annotations
+
+import socket
+import threading
+import time
+from collections.abc import Iterator
+
+import pytest
+
+from mcplint.live.http import Fetcher
+from mcplint.live.options import LiveOptions
+
+
+class StaleKeepAliveServer:
+    """Answers the first request of a connection with keep-alive, then closes that
+    connection without answering the next one: the race clients must survive."""
+
+    def __init__(self) -> None:
+        self.sock = socket.socket()
+        self.sock.bind(("127.0.0.1", 0))
+        self.sock.listen()
+        self.port = self.sock.getsockname()[1]
+        self.connections = 0
+        threading.Thread(target=self._serve, daemon=True).start()
+
+    def _serve(self) -> None:
+        while True:
+            try:
+                connection, _ = self.sock.accept()
+            except OSError:
+                return
+            self.connections += 1
+            threading.Thread(target=self._handle, args=(connection,), daemon=True).start()
+
+    @staticmethod
+    def _handle(connection: socket.socket) -> None:
+        with connection:
+            connection.recv(65536)
+            body = b'{"ok": true}'
+            connection.sendall(b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n"
+                               b"Connection: keep-alive\r\nContent-Length: "
+                               + str(len(body)).encode() + b"\r\n\r\n" + body)
+            connection.recv(65536)  # the next request on this connection: no answer
+
+    def close(self) -> None:
+        self.sock.close()
+
+
+@pytest.fixture
+def server() -> Iterator[StaleKeepAliveServer]:
+    instance = StaleKeepAliveServer()
+    yield instance
+    instance.close()
+
+
+def _fetcher() -> Fetcher:
+    options = LiveOptions(timeout=5, deadline=30)
+    return Fetcher(options, "local", lambda host: ([], "no DNS here"),
+                   time.monotonic() + options.deadline, "mcplint-test")
+
+
+def test_a_request_is_sent_again_when_a_kept_alive_connection_was_closed(
+        server: StaleKeepAliveServer) -> None:
+    fetcher = _fetcher()
+    url = f"http://127.0.0.1:{server.port}/.well-known/oauth-protected-resource"
+    first = fetcher.fetch("prm", "GET", url, "/manifest/server/url")
+    second = fetcher.fetch("prm", "GET", url, "/manifest/server/url")
+    assert (first.status, second.status) == (200, 200), second.detail
+    assert server.connections == 2
+
+
+def test_a_registration_is_never_sent_twice(server: StaleKeepAliveServer) -> None:
+    fetcher = _fetcher()
+    url = f"http://127.0.0.1:{server.port}/register"
+    fetcher.fetch("prm", "GET", url, "/manifest/server/url")
+    registration = fetcher.fetch("registration", "POST", url, "/manifest/auth/registration",
+                                 body=b"{}")
+    assert registration.status is None and registration.error == "reset"
+    assert server.connections == 1
+
+
+def test_non_public_literal_is_refused_outside_the_local_profile() -> None:
+    options = LiveOptions(timeout=5, deadline=30)
+    fetcher = Fetcher(options, "claude-ai", lambda host: ([], None), time.monotonic() + 30, "t")
+    exchange = fetcher.fetch("prm", "GET", "https://169.254.169.254/latest/meta-data/", "/x")
+    assert exchange.error == "not-public" and exchange.connected_to is None
+    assert "link-local" in (exchange.detail or "")
