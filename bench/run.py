@@ -27,6 +27,7 @@ No cache of previous results is used: every run is a new process reading the fil
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import shutil
 import statistics
@@ -36,6 +37,7 @@ import tempfile
 import time
 import venv
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 VENV = ROOT / "bench" / ".venv"
@@ -188,12 +190,15 @@ def verify_latency(runs: int) -> list[str]:
         version = [bin_("mcplint"), "--version"]
         handshake = _handshake_seconds(stack, stack.host("mcp"))
         samples: dict[str, list[float]] = {"verify": [], "version": []}
+        record = Path(temporary) / "record.json"
         with stack.delay(DELAY_MS):
             for _ in range(2):
                 run_once(verify, env=env)
             for _ in range(runs):
                 samples["verify"].append(run_once(verify, env=env)[0])
                 samples["version"].append(run_once(version, env=env)[0])
+            wall = run_once([*verify, "--record", str(record)], env=env)[0]
+        timeline = _timeline(json.loads(record.read_text()), wall)
     verify_s = statistics.median(samples["verify"])
     version_s = statistics.median(samples["version"])
     floor = CHAIN_REQUESTS * DELAY_MS / 1000 + CHAIN_HOSTS * handshake
@@ -205,7 +210,22 @@ def verify_latency(runs: int) -> list[str]:
             f"   floor  {CHAIN_REQUESTS} x {DELAY_MS} ms + {CHAIN_HOSTS} TLS handshake "
             f"({handshake * 1000:.1f} ms) = {floor * 1000:6.1f} ms",
             f"   ratio  {own / floor:5.2f}x   (target <= 1.30x)  "
-            f"{'ok' if own <= 1.3 * floor else 'MISSED'}"]
+            f"{'ok' if own <= 1.3 * floor else 'MISSED'}",
+            *timeline]
+
+
+def _timeline(record: dict[str, Any], wall: float) -> list[str]:
+    """Where one recorded run's time went: before the probes, the probes, after them."""
+    verification = record["verifications"][0]
+    requests = verification["requests"]
+    first = min(r["started_ms"] for r in requests)
+    last = max(r["started_ms"] + r["elapsed_ms"] for r in requests)
+    elapsed = verification["elapsed_ms"]
+    return [f"   one run with --record ({wall * 1000:.0f} ms): start-up, imports and the static "
+            f"check {wall * 1000 - elapsed:.0f} ms; probes {elapsed:.0f} ms (first request at "
+            f"{first:.0f} ms, last answer at {last:.0f} ms)",
+            *(f"     {r['step']:<14} {r['started_ms']:6.0f} -> {r['started_ms'] + r['elapsed_ms']:6.0f} ms"
+              for r in sorted(requests, key=lambda r: r["started_ms"]))]
 
 
 def main() -> int:

@@ -66,7 +66,8 @@ class LiveRunner:
         if live.get("resolvers_answered") is False:
             self.no_resolver = True
         if self.options.record is not None:
-            self.records.append({"manifest": prepared.display, "requests": verification.records()})
+            self.records.append({"manifest": prepared.display, "elapsed_ms": live["elapsed_ms"],
+                                 "requests": verification.records()})
         return live
 
     def write_record(self) -> None:
