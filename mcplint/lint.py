@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import fnmatch
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -34,7 +34,6 @@ class Prepared:
     profile: str
     documents: docs_module.DocumentsResult
     context: Context
-    findings: list[Finding] = field(default_factory=list)
 
     @property
     def manifest(self) -> dict[str, Any]:
@@ -87,7 +86,7 @@ class Linter:
             return None, findings
         data = loaded.data
         if not isinstance(data, dict):
-            what = "empty" if data is None else f"{schemacheck._type_of(data)}, not a mapping"
+            what = "empty" if data is None else f"{schemacheck.type_of(data)}, not a mapping"
             findings.append(self._finding(
                 "MCP004", f"the manifest is {what}; it needs at least version, server and auth",
                 Location(display, "", FILE_START), data, display))

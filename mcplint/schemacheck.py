@@ -55,7 +55,7 @@ def describe(pointer_tokens: list[Any]) -> str:
     return text or "the manifest"
 
 
-def _type_of(value: Any) -> str:
+def type_of(value: Any) -> str:
     if isinstance(value, bool):
         return "a boolean"
     if value is None:
@@ -117,7 +117,7 @@ def _explain(error: Any) -> Iterator[Violation]:
         message = custom or f"{where} is missing the required field '{missing}'"
         yield Violation(path, message, at_key=True, value=missing)
     elif kind == "type":
-        message = f"{where} must be {_expected(error.validator_value)}, not {_type_of(error.instance)}"
+        message = f"{where} must be {_expected(error.validator_value)}, not {type_of(error.instance)}"
         if (error.validator_value == "boolean" and isinstance(error.instance, str)
                 and error.instance.lower() in _YAML11_BOOLEANS):
             message += (f": '{error.instance}' is a string in YAML 1.2, where booleans are "
