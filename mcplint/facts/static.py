@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
+from mcplint.facts import dig
 from mcplint.facts.addresses import (
     DESCRIPTIONS, classify_network, covers, parse_network, parse_networks,
 )
@@ -23,14 +24,6 @@ DOCUMENTS = ("resource_metadata", "authorization_server_metadata")
 
 # Which URLs in the declared documents the hosted client's backend fetches.
 _AS_CLOUD_FIELDS = ("token_endpoint", "registration_endpoint")
-
-
-def _get(value: Any, *path: str) -> Any:
-    for key in path:
-        if not isinstance(value, dict):
-            return None
-        value = value.get(key)
-    return value
 
 
 def _strings(value: Any) -> list[str]:
@@ -103,14 +96,14 @@ class _Dependencies:
 
 def _dependencies(manifest: Any, declared: dict[str, Any]) -> dict[str, dict[str, Any]]:
     deps = _Dependencies()
-    server_url = _get(manifest, "server", "url")
-    oauth = _get(manifest, "auth", "type") == "oauth"
+    server_url = dig(manifest, "server", "url")
+    oauth = dig(manifest, "auth", "type") == "oauth"
     if looks_like_url(server_url):
         at = "/manifest/server/url"
         deps.cloud(server_url, at, "the MCP endpoint", [server_url])
         if oauth:
             deps.cloud(server_url, at, "protected resource metadata", prm_urls(server_url))
-    issuer = _get(manifest, "auth", "issuer")
+    issuer = dig(manifest, "auth", "issuer")
     if oauth and looks_like_url(issuer):
         deps.cloud(issuer, "/manifest/auth/issuer", "authorization server metadata",
                    as_metadata_urls(issuer))
@@ -160,14 +153,14 @@ def _waf(host: str, entry: dict[str, Any], dependency: dict[str, Any] | None,
 
 
 def _host_entries(manifest: Any) -> dict[str, dict[str, Any]]:
-    hosts = _get(manifest, "hosts")
+    hosts = dig(manifest, "hosts")
     if not isinstance(hosts, dict):
         return {}
     return {h: e for h, e in hosts.items() if isinstance(e, dict)}
 
 
 def _declared_dns(host: str, entry: dict[str, Any]) -> tuple[list[dict[str, Any]], dict | None]:
-    addresses = _get(entry, "dns", "addresses")
+    addresses = dig(entry, "dns", "addresses")
     if not isinstance(addresses, list):
         return [], None
     base = pointer("manifest", "hosts", host, "dns", "addresses")
@@ -191,7 +184,7 @@ def _declared_dns(host: str, entry: dict[str, Any]) -> tuple[list[dict[str, Any]
 
 
 def _allowlist_entries(host: str, entry: dict[str, Any], data: dict[str, Any]) -> list[dict]:
-    allowlist = _get(entry, "waf", "ip_allowlist")
+    allowlist = dig(entry, "waf", "ip_allowlist")
     if not isinstance(allowlist, list):
         return []
     retired = parse_networks(tuple(data["egress"]["retired"]))
@@ -212,7 +205,7 @@ def _allowlist_entries(host: str, entry: dict[str, Any], data: dict[str, Any]) -
 
 
 def _client(manifest: Any, data: dict[str, Any]) -> dict[str, Any] | None:
-    client = _get(manifest, "auth", "client")
+    client = dig(manifest, "auth", "client")
     if not isinstance(client, dict):
         return None
     uris = _strings(client.get("redirect_uris"))
@@ -227,7 +220,7 @@ def _url_fact(manifest: Any, by_pointer: dict[str, dict[str, Any]], pointer: str
     """The facts of a URL field even when it is not URL-shaped (no scheme: not https)."""
     if pointer in by_pointer:
         return by_pointer[pointer]
-    value = _get(manifest, *path)
+    value = dig(manifest, *path)
     if not isinstance(value, str):
         return None
     role, cloud = _url_role(pointer)
@@ -243,18 +236,18 @@ def build(manifest: Any, declared: dict[str, Any], data: dict[str, Any]) -> dict
     server = _url_fact(manifest, by_pointer, "/manifest/server/url", ("server", "url"), data)
     if server is not None:
         facts["server"] = server
-        transport = _get(manifest, "server", "transport")
+        transport = dig(manifest, "server", "transport")
         facts["transport"] = {
             "at": "/manifest/server/transport" if transport == "sse" else server["at"],
             "declared": transport,
             "sse": transport == "sse" or server.get("path", "").rstrip("/").endswith("/sse"),
         }
-    oauth = _get(manifest, "auth", "type") == "oauth"
+    oauth = dig(manifest, "auth", "type") == "oauth"
     issuer = _url_fact(manifest, by_pointer, "/manifest/auth/issuer", ("auth", "issuer"), data)
     if oauth and issuer is not None:
         facts["issuer"] = issuer
-    audience = _get(manifest, "auth", "audience")
-    server_url = _get(manifest, "server", "url")
+    audience = dig(manifest, "auth", "audience")
+    server_url = dig(manifest, "server", "url")
     if oauth and isinstance(audience, str) and looks_like_url(server_url):
         facts["audience"] = {"at": "/manifest/auth/audience", "value": audience,
                              "expected": canonical(server_url)}

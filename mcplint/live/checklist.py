@@ -7,6 +7,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import IO, Any
 
+from mcplint.facts import dig
 from mcplint.catalog import SYMPTOMS
 from mcplint.findings import Finding
 from mcplint.report import Report
@@ -15,14 +16,8 @@ from mcplint.report.text import evidence_line
 Reached = Callable[[dict[str, Any]], bool]
 
 
-def _get(value: Any, *path: str) -> Any:
-    for key in path:
-        value = value.get(key) if isinstance(value, dict) else None
-    return value
-
-
 def _post_answered(live: dict[str, Any]) -> bool:
-    return _get(live, "mcp", "post", "status") is not None
+    return dig(live, "mcp", "post", "status") is not None
 
 
 # (title, rule codes, reached when) in the order the hosted client meets them.
@@ -37,17 +32,17 @@ STEPS: tuple[tuple[str, tuple[str, ...], Reached], ...] = (
       "MCP401", "MCP402", "MCP403", "MCP404", "MCP604"), _post_answered),
     ("Protected resource metadata", ("MCP405", "MCP406", "MCP408", "MCP410", "MCP411",
                                      "MCP412", "MCP413"),
-     lambda live: bool(_get(live, "prm", "attempted"))),
+     lambda live: bool(dig(live, "prm", "attempted"))),
     ("The authorization server", ("MCP501", "MCP504", "MCP509", "MCP511", "MCP512", "MCP514",
                                   "MCP515", "MCP605"),
-     lambda live: bool(_get(live, "as", "attempted"))),
+     lambda live: bool(dig(live, "as", "attempted"))),
     ("Client registration", ("MCP506", "MCP507", "MCP508", "MCP513"),
-     lambda live: bool(_get(live, "as", "found"))),
-    ("PKCE", ("MCP505",), lambda live: bool(_get(live, "as", "found"))),
-    ("Issuer", ("MCP409", "MCP502"), lambda live: bool(_get(live, "as", "found"))),
+     lambda live: bool(dig(live, "as", "found"))),
+    ("PKCE", ("MCP505",), lambda live: bool(dig(live, "as", "found"))),
+    ("Issuer", ("MCP409", "MCP502"), lambda live: bool(dig(live, "as", "found"))),
     ("Audience and resource", ("MCP407", "MCP606", "MCP601"),
-     lambda live: bool(_get(live, "prm", "found") or _get(live, "token", "attempted"))),
-    ("Refresh errors", ("MCP602", "MCP603"), lambda live: bool(_get(live, "token", "attempted"))),
+     lambda live: bool(dig(live, "prm", "found") or dig(live, "token", "attempted"))),
+    ("Refresh errors", ("MCP602", "MCP603"), lambda live: bool(dig(live, "token", "attempted"))),
 )
 
 

@@ -20,6 +20,7 @@ from typing import Any
 from urllib.parse import urlencode, urlsplit
 
 from mcplint import __version__
+from mcplint.facts import dig
 from mcplint.facts.urls import as_metadata_urls, canonical, looks_like_url, prm_urls
 from mcplint.live import evidence
 from mcplint.live.dns import Lookup, Resolvers
@@ -39,12 +40,6 @@ _PROBE_CLIENT = "mcplint-probe"
 GRACE = 1.0  # seconds after the deadline for chains to record their last results
 DNS_DEFERRAL = 0.25  # seconds the facts-only DNS lookups wait for the first request to go out
 _PROBE_REFRESH_TOKEN = "mcplint-probe-invalid-refresh-token"
-
-
-def _get(value: Any, *path: str) -> Any:
-    for key in path:
-        value = value.get(key) if isinstance(value, dict) else None
-    return value
 
 
 def _spawn(target: Any, *args: Any) -> threading.Thread:
@@ -69,8 +64,8 @@ class Verification:
         user_agent = options.user_agent or self.client["user_agent"].format(version=__version__)
         self.fetcher = Fetcher(options, profile, self._ipv4, self.started + options.deadline,
                                user_agent)
-        self.server_url: str = _get(manifest, "server", "url")
-        auth = _get(manifest, "auth") or {}
+        self.server_url: str = dig(manifest, "server", "url")
+        auth = dig(manifest, "auth") or {}
         self.auth_type = auth.get("type") if isinstance(auth, dict) else None
         self.oauth = self.auth_type == "oauth"
         issuer = auth.get("issuer") if isinstance(auth, dict) else None
@@ -180,7 +175,7 @@ class Verification:
         if self.issuer:
             self._note_url(self.issuer, self.at_issuer)
         for field in ("token_endpoint", "registration_endpoint"):
-            self._note_url(_get(self.declared, "authorization_server_metadata", field),
+            self._note_url(dig(self.declared, "authorization_server_metadata", field),
                            self.at_issuer)
         chains = [_spawn(self._mcp_chain)]
         if self.oauth:
@@ -241,7 +236,7 @@ class Verification:
         challenge = evidence.challenge(post)
         self._set(("mcp", "challenge"), challenge)
         document = self._discover_prm(challenge["resource_metadata"])
-        servers = _get(document, "authorization_servers")
+        servers = dig(document, "authorization_servers")
         first = servers[0] if isinstance(servers, list) and servers else None
         # With a manifest naming the issuer, its authorization server is the one judged (a
         # PRM naming another is MCP409, not also everything that follows from it); without
@@ -388,7 +383,7 @@ class Verification:
         url = document.get("token_endpoint")
         if not looks_like_url(url):
             return
-        preregistered = _get(self.manifest, "auth", "client", "client_id")
+        preregistered = dig(self.manifest, "auth", "client", "client_id")
         if registered:
             client_id, kind = registered, "registered"
         elif isinstance(preregistered, str) and preregistered:
@@ -435,7 +430,7 @@ class Verification:
         return facts
 
     def _dns_facts(self) -> list[dict[str, Any]]:
-        hosts = _get(self.manifest, "hosts")
+        hosts = dig(self.manifest, "hosts")
         hosts = hosts if isinstance(hosts, dict) else {}
         facts = []
         for host, at in sorted(self._hosts.items()):
@@ -445,7 +440,7 @@ class Verification:
             system = self._answer(host, "system") if self.resolvers.has_system else None
             entry = hosts.get(host)
             entry_at = pointer("manifest", "hosts", host) if isinstance(entry, dict) else None
-            declared = _get(entry, "dns", "addresses")
+            declared = dig(entry, "dns", "addresses")
             facts.append(evidence.dns_fact(
                 host, entry_at or at, public, system,
                 declared if isinstance(declared, list) else None,
@@ -461,14 +456,14 @@ class Verification:
 
     def _urls(self, facts: dict[str, Any]) -> list[dict[str, Any]]:
         urls = []
-        hint = _get(facts, "mcp", "challenge", "resource_metadata")
+        hint = dig(facts, "mcp", "challenge", "resource_metadata")
         if looks_like_url(hint):
             urls += evidence.document_urls({"resource_metadata": hint}, "prm", self.at_server,
                                            self.data)
-        prm = _get(facts, "prm", "document")
+        prm = dig(facts, "prm", "document")
         if isinstance(prm, dict):
             urls += evidence.document_urls(prm, "prm", self.at_server, self.data)
-        as_document = _get(facts, "as", "document")
+        as_document = dig(facts, "as", "document")
         if isinstance(as_document, dict):
             urls += evidence.document_urls(as_document, "as", self.at_issuer, self.data)
         return urls
