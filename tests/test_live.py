@@ -159,32 +159,30 @@ def _site_manifest(stack: Stack, host: str, issuer: str) -> dict[str, Any]:
             "hosts": {host: {}, stack.host(HEALTHY_AS): {}}}
 
 
-def test_prm_without_scopes(livestack: Stack, tmp_path: Path) -> None:
-    site = "noscopes"
-    host = f"{site}.{livestack.catalog.custom_suffix}"
-    issuer = f"https://{livestack.host(HEALTHY_AS)}"
-    prm = {"resource": f"https://{host}/mcp", "authorization_servers": [issuer]}
-    livestack.static_site(site, {
+def _verify_served_prm(stack: Stack, folder: Path, site: str,
+                       extra: dict[str, Any]) -> dict[str, Any]:
+    """Verify a host whose PRM is the minimal one for it plus `extra` (with the healthy AS)."""
+    host = f"{site}.{stack.catalog.custom_suffix}"
+    issuer = f"https://{stack.host(HEALTHY_AS)}"
+    prm = {"resource": f"https://{host}/mcp", "authorization_servers": [issuer],
+           **{k: v.format(host=host) if isinstance(v, str) else v for k, v in extra.items()}}
+    stack.static_site(site, {
         "/mcp": Proxy("mcp"),
         "/.well-known/oauth-protected-resource/mcp": Static.json(200, prm),
     })
-    _, report, _ = verify(livestack, tmp_path, _site_manifest(livestack, host, issuer),
-                          hosts=(host, livestack.host(HEALTHY_AS)))
+    _, report, _ = verify(stack, folder, _site_manifest(stack, host, issuer),
+                          hosts=(host, stack.host(HEALTHY_AS)))
+    return report
+
+
+def test_prm_without_scopes(livestack: Stack, tmp_path: Path) -> None:
+    report = _verify_served_prm(livestack, tmp_path, "noscopes", {})
     assert codes(report) == {"MCP411"}
 
 
 def test_prm_naming_plain_http_urls(livestack: Stack, tmp_path: Path) -> None:
-    site = "plainhttp"
-    host = f"{site}.{livestack.catalog.custom_suffix}"
-    issuer = f"https://{livestack.host(HEALTHY_AS)}"
-    prm = {"resource": f"https://{host}/mcp", "authorization_servers": [issuer],
-           "scopes_supported": ["mcp:read"], "resource_documentation": f"http://{host}/docs"}
-    livestack.static_site(site, {
-        "/mcp": Proxy("mcp"),
-        "/.well-known/oauth-protected-resource/mcp": Static.json(200, prm),
-    })
-    _, report, _ = verify(livestack, tmp_path, _site_manifest(livestack, host, issuer),
-                          hosts=(host, livestack.host(HEALTHY_AS)))
+    report = _verify_served_prm(livestack, tmp_path, "plainhttp", {
+        "scopes_supported": ["mcp:read"], "resource_documentation": "http://{host}/docs"})
     assert codes(report) == {"MCP412"}
 
 

@@ -159,23 +159,28 @@ def _host_entries(manifest: Any) -> dict[str, dict[str, Any]]:
     return {h: e for h, e in hosts.items() if isinstance(e, dict)}
 
 
-def _declared_dns(host: str, entry: dict[str, Any]) -> tuple[list[dict[str, Any]], dict | None]:
-    addresses = dig(entry, "dns", "addresses")
-    if not isinstance(addresses, list):
-        return [], None
-    base = pointer("manifest", "hosts", host, "dns", "addresses")
-    items = []
-    for index, text in enumerate(addresses):
+def _networks(host: str, entry: dict[str, Any], *path: str) -> Iterator[tuple[str, str, Any]]:
+    """(pointer, text, network) of each readable address in a host entry's list at `path`."""
+    values = dig(entry, *path)
+    if not isinstance(values, list):
+        return
+    base = pointer("manifest", "hosts", host, *path)
+    for index, text in enumerate(values):
         network = parse_network(text) if isinstance(text, str) else None
-        if network is None:
-            continue
+        if network is not None:
+            yield join(base, index), text, network
+
+
+def _declared_dns(host: str, entry: dict[str, Any]) -> tuple[list[dict[str, Any]], dict | None]:
+    items = []
+    for at, text, network in _networks(host, entry, "dns", "addresses"):
         kind = classify_network(network)
         items.append({
-            "at": join(base, index), "host": host, "value": text, "version": network.version,
+            "at": at, "host": host, "value": text, "version": network.version,
             "global": kind == "global", "kind": kind, "description": DESCRIPTIONS.get(kind, kind),
         })
     summary = {
-        "at": base, "host": host,
+        "at": pointer("manifest", "hosts", host, "dns", "addresses"), "host": host,
         "global": [i["value"] for i in items if i["global"]],
         "non_global": [i["value"] for i in items if not i["global"]],
         "has_ipv4": any(i["version"] == 4 for i in items),
@@ -184,22 +189,15 @@ def _declared_dns(host: str, entry: dict[str, Any]) -> tuple[list[dict[str, Any]
 
 
 def _allowlist_entries(host: str, entry: dict[str, Any], data: dict[str, Any]) -> list[dict]:
-    allowlist = dig(entry, "waf", "ip_allowlist")
-    if not isinstance(allowlist, list):
-        return []
     retired = parse_networks(tuple(data["egress"]["retired"]))
-    base = pointer("manifest", "hosts", host, "waf", "ip_allowlist")
     entries = []
-    for index, text in enumerate(allowlist):
-        network = parse_network(text) if isinstance(text, str) else None
-        if network is None:
-            continue
+    for at, text, network in _networks(host, entry, "waf", "ip_allowlist"):
         # A narrow entry holding a retired address was put there for Anthropic; a wide one
         # (a cloud provider's whole block) was not, and is not this rule's business.
         held = [str(r.network_address) for r in retired
                 if r.version == network.version and r.subnet_of(network)]  # type: ignore[arg-type]
         narrow = network.prefixlen >= (24 if network.version == 4 else 64)
-        entries.append({"at": join(base, index), "host": host, "value": text,
+        entries.append({"at": at, "host": host, "value": text,
                         "retired": held if narrow else []})
     return entries
 

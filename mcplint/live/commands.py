@@ -13,8 +13,7 @@ EXIT_NO_NETWORK = 3
 
 def _live_options(options: dict[str, Any]) -> Any:
     settings = runner.settings_from(options)
-    return options_from(options, getattr(settings, "live_timeout", None),
-                        tuple(getattr(settings, "live_nameservers", ()) or ()))
+    return options_from(options, settings.live_timeout, settings.live_nameservers)
 
 
 def _no_resolver(code: int) -> int:

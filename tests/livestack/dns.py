@@ -16,9 +16,8 @@ from pathlib import Path
 
 from .catalog import DnsRecord
 from .env import child_env
-from .procs import ManagedProcess, StackError, free_port_pair, port_open, wait_until
+from .procs import ManagedProcess, StackError, free_port_pair, port_open, start_on_free_port
 
-_START_ATTEMPTS = 3
 
 
 class Dnsmasq:
@@ -37,7 +36,8 @@ class Dnsmasq:
         if binary is None:
             raise StackError("dnsmasq is not installed (Debian package dnsmasq-base): run tests/livestack/install.sh")
         records = list(records)
-        for attempt in range(_START_ATTEMPTS):
+
+        def launch() -> ManagedProcess:
             self.port = free_port_pair()
             conf = self.directory / f"dnsmasq-{self.name}.conf"
             conf.write_text(self._config(records))
@@ -47,15 +47,10 @@ class Dnsmasq:
                 self.directory / f"dnsmasq-{self.name}.log",
                 env=child_env(),
             )
-            try:
-                # dnsmasq binds UDP and TCP before it serves either: TCP open means ready.
-                wait_until(self.process, lambda: port_open(self.port), f"listening on 127.0.0.1:{self.port}")
-                return
-            except StackError:
-                address_taken = "Address already in use" in self.process.log_tail()
-                self.process.stop()
-                if not address_taken or attempt == _START_ATTEMPTS - 1:
-                    raise
+            return self.process
+
+        # dnsmasq binds UDP and TCP before it serves either: TCP open means ready.
+        start_on_free_port(launch, lambda: port_open(self.port), "listening on its port")
 
     def stop(self) -> None:
         if self.process is not None:

@@ -20,12 +20,11 @@ from collections.abc import Iterable, Mapping
 from pathlib import Path
 
 from .env import child_env
-from .procs import ManagedProcess, StackError, free_port, wait_until
+from .procs import ManagedProcess, StackError, free_port, start_on_free_port, wait_until
 from .sites import Action, Proxy, Redirect, Site, Slow, Static, When
 from .tls import CertificateAuthority
 
 GENERATION_PATH = "/__livestack/generation"
-_START_ATTEMPTS = 3
 
 # Common proxy settings, included in every proxying location: nginx drops inherited
 # proxy_set_header lines as soon as a location sets one of its own.
@@ -74,7 +73,8 @@ class Nginx:
         if shutil.which("nginx") is None:
             raise StackError("nginx is not installed: run tests/livestack/install.sh")
         sites = list(sites)
-        for attempt in range(_START_ATTEMPTS):
+
+        def launch() -> ManagedProcess:
             self.port = free_port()
             self._write_all(sites)
             self.process = ManagedProcess(
@@ -83,14 +83,9 @@ class Nginx:
                 self.directory / "nginx.log",
                 env=child_env(),
             )
-            try:
-                wait_until(self.process, self._serves_current_generation, f"serving on 127.0.0.1:{self.port}")
-                return
-            except StackError:
-                address_taken = "Address already in use" in self.process.log_tail()
-                self.process.stop()
-                if not address_taken or attempt == _START_ATTEMPTS - 1:
-                    raise
+            return self.process
+
+        start_on_free_port(launch, self._serves_current_generation, "serving on its port")
 
     def stop(self) -> None:
         if self.process is not None:

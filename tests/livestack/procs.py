@@ -227,6 +227,26 @@ def wait_until(
         time.sleep(_POLL_INTERVAL)
 
 
+START_ATTEMPTS = 3
+
+
+def start_on_free_port(launch: Callable[[], ManagedProcess], ready: Callable[[], bool],
+                       what: str) -> ManagedProcess:
+    """Start a server on a port picked free a moment ago, and again on a new one when
+    another process took it in between ("Address already in use")."""
+    for attempt in range(START_ATTEMPTS):
+        process = launch()
+        try:
+            wait_until(process, ready, what)
+            return process
+        except StackError:
+            address_taken = "Address already in use" in process.log_tail()
+            process.stop()
+            if not address_taken or attempt == START_ATTEMPTS - 1:
+                raise
+    raise AssertionError("unreachable")
+
+
 def wait_for_port(process: ManagedProcess, port: int, timeout: float = STARTUP_TIMEOUT) -> None:
     wait_until(process, lambda: port_open(port), f"listening on 127.0.0.1:{port}", timeout)
 
