@@ -9,7 +9,6 @@ first lookup's thread, so its import overlaps the first HTTP round trips.
 from __future__ import annotations
 
 import threading
-from concurrent.futures import Future
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -32,6 +31,26 @@ class Lookup:
     def to_json(self) -> dict[str, Any]:
         return {"a": self.a, "aaaa": self.aaaa, "error": self.error, "answered": self.answered,
                 "resolver": self.resolver}
+
+
+class PendingLookup:
+    """A lookup running in its own thread (concurrent.futures would do, at the price of
+    importing it and logging, a tenth of a verification's start-up)."""
+
+    def __init__(self) -> None:
+        self._done = threading.Event()
+        self._value: Lookup | None = None
+
+    def set_result(self, value: Lookup) -> None:
+        self._value = value
+        self._done.set()
+
+    def done(self) -> bool:
+        return self._done.is_set()
+
+    def result(self, timeout: float | None = None) -> Lookup | None:
+        """The answers, waiting at most `timeout` seconds; None if they are not in yet."""
+        return self._value if self._done.wait(timeout) else None
 
 
 def _make_resolver(servers: tuple[Endpoint, ...] | None, timeout: float) -> Any:
@@ -80,7 +99,7 @@ class Resolvers:
     def __init__(self, options: LiveOptions) -> None:
         self.options = options
         self.timeout = min(options.timeout, LOOKUP_SECONDS)
-        self._lookups: dict[tuple[str, str], Future[Lookup]] = {}
+        self._lookups: dict[tuple[str, str], PendingLookup] = {}
         self._lock = threading.Lock()
         self._resolvers: dict[str, Any] = {}
         self._resolver_lock = threading.Lock()
@@ -98,18 +117,18 @@ class Resolvers:
     def has_system(self) -> bool:
         return not self.options.system_resolver_off
 
-    def lookup(self, host: str, group: str = "public") -> Future[Lookup]:
+    def lookup(self, host: str, group: str = "public") -> PendingLookup:
         """A shared, started lookup of `host` (A and AAAA) in a resolver group."""
         key = (group, host)
         with self._lock:
             future = self._lookups.get(key)
             if future is None:
-                future = self._lookups[key] = Future()
+                future = self._lookups[key] = PendingLookup()
                 threading.Thread(target=self._run, args=(host, group, future), daemon=True,
                                  name=f"mcplint-dns-{group}").start()
         return future
 
-    def _run(self, host: str, group: str, future: Future[Lookup]) -> None:
+    def _run(self, host: str, group: str, future: PendingLookup) -> None:
         try:
             future.set_result(self._resolve(host, group))
         except Exception as error:  # a bug must not hang the verification
@@ -131,13 +150,14 @@ class Resolvers:
     def ipv4(self, host: str) -> tuple[list[str], str | None]:
         """The public IPv4 answers the HTTP side may connect to (waits for the lookup)."""
         lookup = self.lookup(host).result()
+        assert lookup is not None  # no timeout: a lookup always ends (its lifetime is bounded)
         return lookup.a, lookup.error
 
     def public_answered_any(self) -> bool | None:
         """Whether any public lookup got a response; None when nothing was asked."""
         asked = [f.result() for (group, _), f in list(self._lookups.items())
                  if group == "public" and f.done()]
-        real = [lookup for lookup in asked if lookup.resolver != "literal"]
+        real = [lookup for lookup in asked if lookup is not None and lookup.resolver != "literal"]
         if not real:
             return None
         return any(lookup.answered for lookup in real)

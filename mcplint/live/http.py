@@ -2,11 +2,13 @@
 address that passed, keep Host/SNI/certificate checks on the name, never follow
 redirects, cap every body and every wait.
 
-Requests are blocking httpx calls run in threads: the probes are a few short chains, and
-threads start in a fraction of what asyncio plus anyio cost to import (start-up is most of
-a verification's own time). Each request runs in a daemon thread that the caller waits for
-at most the request's timeout (or what is left of the deadline): a server dripping one
-byte a second cannot hold a verification past either.
+HTTP/1.1 is spoken with h11 over sockets this module opens itself: a connection is pinned
+to the address that passed the checks, TLS verifies the certificate for the name, and
+every connect, handshake and read is bounded by the request's own end (its timeout, or the
+verification's deadline, whichever comes first), so a server dripping one byte a second
+cannot hold a request past it. A full client library would add nothing the probes use
+(no redirects, no proxies, no pooling across names) and costs most of a verification's
+own time to import; h11 is the HTTP/1.1 engine such libraries are built on.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ import glob
 import ipaddress
 import json
 import os
+import socket
 import ssl
 import threading
 import time
@@ -23,7 +26,7 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit
 
-import httpx
+import h11
 
 from mcplint.facts.addresses import classify_address, parse_address
 from mcplint.live.options import LiveOptions
@@ -67,6 +70,7 @@ class Exchange:
     error: str | None = None  # dns, not-public, refused, timeout, reset, tls, protocol, deadline
     detail: str | None = None
     connected_to: str | None = None
+    settled: bool = False  # sent, or failed before it could be (Fetcher.wait_settled)
 
     @property
     def answered(self) -> bool:
@@ -164,40 +168,61 @@ def ssl_context(options: LiveOptions) -> ssl.SSLContext:
     return context
 
 
-def _chain(error: BaseException) -> list[BaseException]:
-    chain, seen = [], set()
-    current: BaseException | None = error
-    while current is not None and id(current) not in seen:
-        chain.append(current)
-        seen.add(id(current))
-        current = current.__cause__ or current.__context__
-    return chain
+class _Timeout(Exception):
+    """The request's end came before its answer did."""
+
+
+class _ClosedBeforeAnswer(Exception):
+    """The server closed the connection without a byte of answer."""
 
 
 def classify(error: BaseException) -> tuple[str, str]:
     """(error class, one-line detail) of a failed request."""
-    for cause in _chain(error):
-        if isinstance(cause, ssl.SSLCertVerificationError):
-            return "tls", f"certificate verification failed: {cause.verify_message}"
-        if isinstance(cause, ssl.SSLError):
-            reason = getattr(cause, "reason", None) or str(cause)
-            return "tls", f"TLS handshake failed: {reason}"
-        if isinstance(cause, ConnectionRefusedError):
-            return "refused", "connection refused"
-        if isinstance(cause, ConnectionResetError):
-            return "reset", "connection reset by the server"
-    if isinstance(error, httpx.TimeoutException):
-        return "timeout", f"no answer in time ({type(error).__name__})"
-    if isinstance(error, httpx.RemoteProtocolError):
+    if isinstance(error, ssl.SSLCertVerificationError):
+        return "tls", f"certificate verification failed: {error.verify_message}"
+    if isinstance(error, (_Timeout, TimeoutError)):  # TimeoutError is socket.timeout
+        return "timeout", "no complete answer in time"
+    if isinstance(error, ssl.SSLError) and not isinstance(error, ssl.SSLEOFError):
+        reason = getattr(error, "reason", None) or str(error)
+        return "tls", f"TLS handshake failed: {reason}"
+    if isinstance(error, ConnectionRefusedError):
+        return "refused", "connection refused"
+    if isinstance(error, (ConnectionResetError, BrokenPipeError, ConnectionAbortedError,
+                          ssl.SSLEOFError)):
+        return "reset", "connection reset by the server"
+    if isinstance(error, _ClosedBeforeAnswer):
+        return "reset", "the server closed the connection without answering"
+    if isinstance(error, h11.RemoteProtocolError):
         message = str(error)
-        if "disconnected" in message.lower() or "closed" in message.lower():
-            return "reset", message
-        return "protocol", message
-    if isinstance(error, (httpx.ReadError, httpx.WriteError)):
-        return "reset", str(error) or "the connection broke"
-    if isinstance(error, httpx.ConnectError):
-        return "refused", str(error) or "could not connect"
+        return ("reset" if "closed" in message.lower() else "protocol"), message
+    if isinstance(error, h11.LocalProtocolError):  # e.g. a header value mcplint was given
+        return "protocol", f"the request could not be sent: {error}"
+    if isinstance(error, OSError):  # unreachable network or host, refused by a firewall
+        return "refused", f"could not connect: {error.strerror or error}"
     return "protocol", f"{type(error).__name__}: {error}"
+
+
+def _left(ends_at: float) -> float:
+    """Seconds left until `ends_at`, for the next blocking socket call."""
+    left = ends_at - time.monotonic()
+    if left <= 0:
+        raise _Timeout()
+    return left
+
+
+class _Connection:
+    """One HTTP/1.1 connection, pinned to an address, for one host name."""
+
+    def __init__(self, sock: socket.socket) -> None:
+        self.sock = sock
+        self.protocol = h11.Connection(h11.CLIENT, max_incomplete_event_size=64 * 1024)
+        self.reused = False  # it carried an earlier request
+
+    def close(self) -> None:
+        try:
+            self.sock.close()
+        except OSError:
+            pass
 
 
 class Fetcher:
@@ -205,17 +230,21 @@ class Fetcher:
 
     def __init__(self, options: LiveOptions, profile: str,
                  resolve: Callable[[str], tuple[list[str], str | None]],
-                 deadline_at: float, user_agent: str) -> None:
+                 deadline_at: float, user_agent: str,
+                 context: ssl.SSLContext | None = None) -> None:
         self.options = options
         self.profile = profile
         self.resolve = resolve  # host -> (IPv4 answers, error)
         self.deadline_at = deadline_at
         self.started_at = deadline_at - options.deadline
         self.user_agent = user_agent
-        self.context = ssl_context(options)
+        self.context = context or ssl_context(options)
         self.exchanges: list[Exchange] = []
-        self.first_sent = threading.Event()  # a request is on the wire: waiting starts
-        self._clients: dict[tuple[str, int, str], httpx.Client] = {}
+        self._settled = 0  # requests sent, or given up before they could be
+        self._settled_changed = threading.Condition()
+        # Kept-alive connections by (name, port, address): a connection pinned for one
+        # name is never used for another, even on the same address (SNI and Host differ).
+        self._idle: dict[tuple[str, int, str], list[_Connection]] = {}
         self._lock = threading.Lock()
 
     def target(self, host: str, port: int) -> Target:
@@ -239,19 +268,6 @@ class Fetcher:
                               f"{', '.join(bad)}; the hosted client does not connect there")
         return Target(answers[0], port)
 
-    def _client(self, host: str, target: Target) -> httpx.Client:
-        # One pool per pinned name: pools are keyed by origin (here the address), not by
-        # SNI, so two names pinned to one address must not share connections.
-        key = (host, target.port, target.address or "")
-        with self._lock:
-            client = self._clients.get(key)
-            if client is None:
-                timeout = httpx.Timeout(self.options.timeout)
-                client = httpx.Client(verify=self.context, trust_env=False, http2=False,
-                                      follow_redirects=False, timeout=timeout)
-                self._clients[key] = client
-            return client
-
     def fetch(self, step: str, method: str, url: str, at: str, *,
               headers: dict[str, str] | None = None, body: bytes = b"") -> Exchange:
         parts = urlsplit(url)
@@ -266,7 +282,28 @@ class Fetcher:
         with self._lock:
             self.exchanges.append(exchange)
             exchange.id = str(len(self.exchanges))
-        remaining = self.deadline_at - time.monotonic()
+        try:
+            return self._fetch(exchange, parts, host, scheme, port)
+        finally:
+            self._settle(exchange)
+
+    def _settle(self, exchange: Exchange) -> None:
+        """Count the request as out of the way: sent, or failed before it could be."""
+        with self._settled_changed:
+            if not exchange.settled:
+                exchange.settled = True
+                self._settled += 1
+                self._settled_changed.notify_all()
+
+    def wait_settled(self, count: int, timeout: float) -> None:
+        """Wait (at most `timeout`) until `count` requests are sent or have failed."""
+        with self._settled_changed:
+            self._settled_changed.wait_for(lambda: self._settled >= count, timeout)
+
+    def _fetch(self, exchange: Exchange, parts: Any, host: str, scheme: str,
+               port: int) -> Exchange:
+        started = time.monotonic()
+        remaining = self.deadline_at - started
         if remaining <= 0:
             exchange.error, exchange.detail = "deadline", "the verification's deadline passed"
             return exchange
@@ -276,80 +313,116 @@ class Fetcher:
             return exchange
         exchange.connected_to = f"{target.address}:{target.port}"
         wait = min(self.options.timeout, remaining)
-        outcome: dict[str, Any] = {}  # filled by the worker; read only if it finished
-        worker = threading.Thread(target=self._send, args=(exchange, target, scheme, parts,
-                                                           outcome),
-                                  daemon=True, name=f"mcplint-{step}")
-        started = time.monotonic()
-        worker.start()
-        worker.join(wait)
-        if worker.is_alive():  # abandoned: a daemon thread ends with the process
-            exchange.elapsed_ms = (time.monotonic() - started) * 1000
-            exchange.error = "timeout"
-            exchange.detail = (f"no complete answer within {wait:.0f} s" if wait >= self.options.timeout
-                               else f"no complete answer before the verification's deadline "
-                                    f"({self.options.deadline:.0f} s)")
-            return exchange
-        for name, value in outcome.items():
-            setattr(exchange, name, value)
+        try:
+            self._send(exchange, target, scheme == "https", parts, started + wait)
+        except Exception as error:  # every failure is evidence, never a crash
+            exchange.error, exchange.detail = classify(error)
+            if exchange.error == "timeout":
+                exchange.detail = (
+                    f"no complete answer within {wait:.0f} s" if wait >= self.options.timeout
+                    else f"no complete answer before the verification's deadline "
+                         f"({self.options.deadline:.0f} s)")
+        exchange.elapsed_ms = (time.monotonic() - started) * 1000
         return exchange
 
-    def _send(self, exchange: Exchange, target: Target, scheme: str, parts: Any,
-              outcome: dict[str, Any]) -> None:
-        address = f"[{target.address}]" if ":" in (target.address or "") else target.address
-        pinned = f"{scheme}://{address}:{target.port}{parts.path or '/'}"
-        if parts.query:
-            pinned += f"?{parts.query}"
-        default = 443 if scheme == "https" else 80
+    def _send(self, exchange: Exchange, target: Target, tls: bool, parts: Any,
+              ends_at: float) -> None:
+        default = 443 if tls else 80
         host_header = parts.hostname if (parts.port or default) == default else parts.netloc
-        headers = {"Host": host_header or "", **exchange.request_headers}
-        extensions: dict[str, Any] = {"trace": self._trace}
-        if scheme == "https":
-            extensions["sni_hostname"] = parts.hostname
-        started = time.monotonic()
-        client = self._client(exchange.host, target)
+        path = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
+        headers = [("Host", host_header or ""), *exchange.request_headers.items()]
+        if exchange.request_body:
+            headers.append(("Content-Length", str(len(exchange.request_body))))
+        request = h11.Request(method=exchange.method, target=path, headers=headers)
+        key = (exchange.host, target.port, target.address or "")
         # A server may close a kept-alive connection just as a request goes out on it (nginx
         # does after answering without reading a request's body): like browsers, send a
-        # request that changes nothing once more, on a new connection, when the old one
+        # request that changes nothing once more, on a new connection, when a reused one
         # broke before any answer.
-        attempts = 1 if exchange.step in NOT_REPEATABLE else 2
-        for attempt in range(attempts):
+        while True:
+            connection = self._take(key) or self._connect(target, parts.hostname, tls, ends_at)
             try:
-                outcome.update(self._exchange(client, exchange, pinned, headers, extensions))
-                outcome.pop("error", None)
-                outcome.pop("detail", None)
-                break
-            except Exception as error:  # every failure is evidence, never a crash
-                outcome["error"], outcome["detail"] = classify(error)
-                if not (isinstance(error, httpx.RemoteProtocolError)
-                        and "without sending a response" in str(error)):
-                    break
-        outcome["elapsed_ms"] = (time.monotonic() - started) * 1000
+                self._exchange(connection, request, exchange, ends_at)
+            except (_ClosedBeforeAnswer, ConnectionResetError, BrokenPipeError, ssl.SSLEOFError):
+                connection.close()
+                if connection.reused and exchange.step not in NOT_REPEATABLE:
+                    continue
+                raise
+            except BaseException:
+                connection.close()
+                raise
+            self._keep(key, connection, exchange.truncated)
+            return
 
-    @staticmethod
-    def _exchange(client: httpx.Client, exchange: Exchange, url: str, headers: dict[str, str],
-                  extensions: dict[str, Any]) -> dict[str, Any]:
-        with client.stream(exchange.method, url, headers=headers,
-                           content=exchange.request_body or None,
-                           extensions=extensions) as response:
-            header_list = [(k.decode("latin-1").lower(), v.decode("latin-1"))
-                           for k, v in response.headers.raw]
-            chunks, size = [], 0
-            for chunk in response.iter_raw():
-                chunks.append(chunk)
-                size += len(chunk)
+    def _take(self, key: tuple[str, int, str]) -> _Connection | None:
+        with self._lock:
+            idle = self._idle.get(key)
+            return idle.pop() if idle else None
+
+    def _keep(self, key: tuple[str, int, str], connection: _Connection, cut: bool) -> None:
+        """Keep the connection for the next request if the server lets it be reused."""
+        protocol = connection.protocol
+        if cut or protocol.our_state is not h11.DONE or protocol.their_state is not h11.DONE:
+            connection.close()
+            return
+        protocol.start_next_cycle()
+        connection.reused = True
+        with self._lock:
+            self._idle.setdefault(key, []).append(connection)
+
+    def _connect(self, target: Target, hostname: str | None, tls: bool,
+                 ends_at: float) -> _Connection:
+        assert target.address is not None
+        sock = socket.create_connection((target.address, target.port), timeout=_left(ends_at))
+        try:
+            sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+            if tls:  # the handshake is bounded by the socket's timeout as a whole
+                sock.settimeout(_left(ends_at))
+                sock = self.context.wrap_socket(sock, server_hostname=hostname)
+        except BaseException:
+            sock.close()
+            raise
+        return _Connection(sock)
+
+    def _exchange(self, connection: _Connection, request: h11.Request, exchange: Exchange,
+                  ends_at: float) -> None:
+        protocol, sock = connection.protocol, connection.sock
+        data = protocol.send(request) or b""
+        if exchange.request_body:
+            data += protocol.send(h11.Data(data=exchange.request_body)) or b""
+        data += protocol.send(h11.EndOfMessage()) or b""
+        sock.settimeout(_left(ends_at))
+        sock.sendall(data)
+        self._settle(exchange)
+        chunks: list[bytes] = []
+        size, received = 0, 0
+        while True:
+            event = protocol.next_event()
+            if event is h11.NEED_DATA:
+                sock.settimeout(_left(ends_at))
+                data = sock.recv(65536)
+                if not data and not received:
+                    raise _ClosedBeforeAnswer()
+                received += len(data)
+                protocol.receive_data(data)
+            elif isinstance(event, h11.Response):
+                exchange.status = event.status_code
+                exchange.headers = [(name.decode("latin-1"), value.decode("latin-1"))
+                                    for name, value in event.headers]  # names: lower case
+            elif isinstance(event, h11.Data):
+                chunks.append(bytes(event.data))
+                size += len(event.data)
                 if size > BODY_LIMIT:
+                    exchange.truncated = True
                     break
-            return {"status": response.status_code, "headers": header_list,
-                    "body": b"".join(chunks)[:BODY_LIMIT], "truncated": size > BODY_LIMIT}
-
-    def _trace(self, event: str, info: dict[str, Any]) -> None:
-        if event == "http11.send_request_body.complete":
-            self.first_sent.set()
+            elif isinstance(event, (h11.EndOfMessage, h11.ConnectionClosed)):
+                break
+            # h11.InformationalResponse (1xx): the real answer follows
+        exchange.body = b"".join(chunks)[:BODY_LIMIT]
 
     def close(self) -> None:
-        for client in list(self._clients.values()):
-            try:
-                client.close()
-            except Exception:  # a connection abandoned mid-read may refuse to close
-                pass
+        with self._lock:
+            idle, self._idle = self._idle, {}
+        for connections in idle.values():
+            for connection in connections:
+                connection.close()

@@ -12,10 +12,10 @@ from __future__ import annotations
 import json
 import os
 import re
+import ssl
 import sys
 import threading
 import time
-from concurrent.futures import TimeoutError as FutureTimeout
 from typing import Any
 from urllib.parse import urlencode, urlsplit
 
@@ -53,7 +53,7 @@ class Verification:
 
     def __init__(self, manifest: dict[str, Any], declared: dict[str, Any],
                  data: dict[str, Any], options: LiveOptions, profile: str,
-                 infer_auth: bool = False) -> None:
+                 infer_auth: bool = False, tls: ssl.SSLContext | None = None) -> None:
         self.manifest = manifest
         self.declared = declared
         self.data = data
@@ -63,7 +63,7 @@ class Verification:
         self.resolvers = Resolvers(options)
         user_agent = options.user_agent or self.client["user_agent"].format(version=__version__)
         self.fetcher = Fetcher(options, profile, self._ipv4, self.started + options.deadline,
-                               user_agent)
+                               user_agent, tls)
         self.server_url: str = dig(manifest, "server", "url")
         auth = dig(manifest, "auth") or {}
         self.auth_type = auth.get("type") if isinstance(auth, dict) else None
@@ -112,8 +112,7 @@ class Verification:
     def _note_host(self, host: str, at: str) -> None:
         """A host the connector depends on: resolve it publicly and with the system resolver.
         Hosts reached through --connect-to need DNS only for the facts: their lookups wait
-        until the first request is on the wire, so importing dnspython overlaps the wait for
-        an answer instead of delaying the first request."""
+        for the first requests (_start_deferred_dns)."""
         with self._lock:
             if host in self._hosts:
                 return
@@ -128,8 +127,11 @@ class Verification:
         if self.resolvers.has_system:
             self.resolvers.lookup(host, "system")
 
-    def _start_deferred_dns(self) -> None:
-        self.fetcher.first_sent.wait(DNS_DEFERRAL)
+    def _start_deferred_dns(self, first_requests: int) -> None:
+        """Once the first requests are on the wire (or DNS_DEFERRAL has passed), resolve
+        the hosts that needed DNS only for the facts: importing dnspython then overlaps the
+        wait for answers instead of slowing the requests down."""
+        self.fetcher.wait_settled(first_requests, DNS_DEFERRAL)
         with self._lock:
             deferred, self._dns_deferred = self._dns_deferred or [], None
         for host in deferred:
@@ -178,11 +180,14 @@ class Verification:
             self._note_url(dig(self.declared, "authorization_server_metadata", field),
                            self.at_issuer)
         chains = [_spawn(self._mcp_chain)]
+        first_requests = 1
         if self.oauth:
             chains.append(_spawn(self._invalid_token_probe))
+            first_requests += 1
         if self.issuer:
             chains.append(_spawn(self._as_chain, self.issuer))
-        self._start_deferred_dns()
+            first_requests += len(as_metadata_urls(self.issuer))
+        self._start_deferred_dns(first_requests)
         # Requests stop at the deadline; the grace lets a chain record what its last request
         # saw ("no answer before the deadline") before the facts are taken.
         for chain in chains:
@@ -449,10 +454,7 @@ class Verification:
 
     def _answer(self, host: str, group: str) -> Lookup | None:
         remaining = max(0.0, self.started + self.options.deadline - time.monotonic())
-        try:
-            return self.resolvers.lookup(host, group).result(timeout=remaining)
-        except FutureTimeout:
-            return None
+        return self.resolvers.lookup(host, group).result(timeout=remaining)
 
     def _urls(self, facts: dict[str, Any]) -> list[dict[str, Any]]:
         urls = []
