@@ -9,12 +9,14 @@ policies (`--policies DIR`) go through the same compiler at run time.
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from mcplint import jmes
+if TYPE_CHECKING:
+    from mcplint import jmes
 
 SEVERITIES = ("error", "warning", "info")  # most severe first
 PROFILES = ("claude-ai", "spec", "local")
@@ -43,11 +45,26 @@ class Check:
 
     @cached_property
     def when_function(self) -> jmes.Compiled | None:
+        from mcplint import jmes  # only evaluation needs JMESPath, not every catalog user
+
         return jmes.to_function(self.when) if self.when is not None else None
 
     @cached_property
     def expect_function(self) -> jmes.Compiled | None:
+        from mcplint import jmes
+
         return jmes.to_function(self.expect) if self.expect is not None else None
+
+    @cached_property
+    def reads_live(self) -> bool:
+        """Whether the check looks at live facts, through its selectors, its conditions or
+        its message: `verify` evaluates the others while its probes wait for answers.
+        (A string "live" in a condition counts too: erring this way only costs time.)"""
+        if any(glob.startswith("/live") for glob in self.given):
+            return True
+        placeholders = re.findall(r"\{([^{}]*)\}", self.message)
+        return ('"live"' in json.dumps([self.when, self.expect])
+                or any(re.search(r"\blive\b", p) for p in placeholders))
 
     def to_json(self) -> dict[str, Any]:
         data = {"given": list(self.given), "message": self.message, "when": self.when,
@@ -100,6 +117,8 @@ class Rule:
 
 def compile_policy(policy: dict[str, Any], origin: str) -> Rule:
     """A rule from a policy document that already satisfies schemas/policy.schema.json."""
+    from mcplint import jmes
+
     checks = []
     for index, check in enumerate(policy.get("checks", [])):
         given = check["given"]

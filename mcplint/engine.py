@@ -165,11 +165,14 @@ class Evaluator:
             found = self._expansions[glob] = expand(self.context.document, glob)
         return found
 
-    def run(self, rules: Iterable[Rule]) -> list[Finding]:
+    def run(self, rules: Iterable[Rule], reads_live: bool | None = None) -> list[Finding]:
+        """The findings of the rules' checks: all of them, or only those that read live
+        facts (True) or only those that do not (False)."""
         findings = []
         for rule in rules:
             for check in rule.checks:
-                findings += self._check(rule, check)
+                if reads_live is None or check.reads_live == reads_live:
+                    findings += self._check(rule, check)
         return findings
 
     def _check(self, rule: Rule, check: Check) -> Iterator[Finding]:
@@ -190,6 +193,17 @@ class Evaluator:
                                        source=source, evidence=evidence,
                                        manifest=self.context.manifest)
                 yield finding.with_(severity=check.severity) if check.severity else finding
+
+
+def compile_checks(rules: Iterable[Rule], reads_live: bool) -> None:
+    """Compile the conditions and message templates of the checks that read live facts
+    (or of those that do not) before they are first evaluated: `verify` does it while its
+    probes wait, so that judging their answers is all that is left when they arrive."""
+    for rule in rules:
+        for check in rule.checks:
+            if check.reads_live == reads_live:
+                _ = check.when_function, check.expect_function
+                _template(check.message)
 
 
 def _holds(condition: jmes.Compiled, envelope: dict[str, Any], default: bool) -> bool:

@@ -3,6 +3,7 @@ code generator), without importing jsonschema or fastjsonschema at run time."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from importlib import import_module
 from typing import Any
 
@@ -24,11 +25,21 @@ class JsonSchemaValuesException(JsonSchemaException):
         self.errors = errors
 
 
+def tester(name: str) -> Callable[[Any], bool]:
+    """The test "does a value satisfy the schema the validator `name` was generated
+    from" (the validator is imported now)."""
+    validate = import_module(f"mcplint._generated.validators.{name}").validate
+
+    def test(value: Any) -> bool:
+        try:
+            validate(value)
+        except JsonSchemaException:
+            return False
+        return True
+
+    return test
+
+
 def is_valid(name: str, value: Any) -> bool:
     """Whether `value` satisfies the schema the validator `name` was generated from."""
-    module = import_module(f"mcplint._generated.validators.{name}")
-    try:
-        module.validate(value)
-    except JsonSchemaException:
-        return False
-    return True
+    return tester(name)(value)

@@ -5,46 +5,39 @@ from __future__ import annotations
 
 import fnmatch
 from collections.abc import Callable
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from mcplint import documents as docs_module
-from mcplint import schemacheck, suppressions
+from mcplint import schemacheck
 from mcplint.catalog import Catalog, Check, Rule
-from mcplint.engine import Context, Evaluator, Mount, drop_overridden
-from mcplint.facts import static as static_facts
 from mcplint.findings import FileResult, Finding, Location, make_finding
 from mcplint.settings import Settings, expand_selectors, selected_codes
 from mcplint.sourcemap import FILE_START, SourceMap
 from mcplint.sourcemap import pointer as make_pointer
 from mcplint.yamlsource import Loaded, Problem, load_file
 
-# Live verification plugs in here: given the prepared manifest, it returns live facts.
-LiveRunner = Callable[["Prepared"], dict[str, Any]]
+if TYPE_CHECKING:
+    from mcplint import suppressions
+    from mcplint.engine import Context
 
+# The policy engine (with JMESPath), the static facts and the suppressions are imported
+# where they are first used: under `verify`, that is after the manifest has gone to the
+# probes, so that the probes need not wait for those imports (mcplint/live/worker.py).
 
-@dataclass
-class Prepared:
-    """A manifest that loaded: its data, its documents, how to locate things, what is known."""
+class LiveProbes(Protocol):
+    """Live verification plugs in here (mcplint/live/runner.py): `start` begins verifying a
+    loaded manifest and returns what waits for its live facts."""
 
-    path: Path
-    display: str
-    loaded: Loaded
-    profile: str
-    documents: docs_module.DocumentsResult
-    context: Context
-
-    @property
-    def manifest(self) -> dict[str, Any]:
-        return self.loaded.data  # type: ignore[no-any-return]
+    def start(self, display: str, manifest: dict[str, Any], declared: dict[str, Any],
+              data: dict[str, Any], profile: str) -> Callable[[], dict[str, Any]]: ...
 
 
 class Linter:
     """Checks manifests with one catalog and one set of settings."""
 
     def __init__(self, catalog: Catalog, settings: Settings, mode: str = "static",
-                 live: LiveRunner | None = None) -> None:
+                 live: LiveProbes | None = None) -> None:
         self.catalog = catalog
         self.settings = settings
         self.mode = mode
@@ -62,24 +55,40 @@ class Linter:
         return self._finding(problem.code, problem.message, location, problem.pointer, manifest)
 
     def lint(self, path: Path, display: str) -> FileResult:
-        prepared, findings = self.prepare(path, display)
-        if prepared is None:
+        """Load, then (verify) start the live probes at once, so that they wait for their
+        answers while the rest of the manifest is checked."""
+        loaded, findings = self.load(path, display)
+        if loaded is None:
             return self.finish(display, findings, profile=self.settings.profile_for(None),
                                texts={})
-        live = self.live(prepared) if self.live is not None else None
-        if live is not None:
-            prepared.context.document["live"] = live
-        findings += self.evaluate(prepared)
-        texts = {display: prepared.loaded.text}
-        for declared in prepared.documents.documents.values():
-            if declared.file and declared.loaded:
-                texts[declared.file] = declared.loaded.text
-        result = self.finish(display, findings, prepared.profile, texts)
+        data = loaded.data
+        documents = docs_module.load(data, path)
+        declared = {name: document.data for name, document in documents.documents.items()}
+        profile = self.settings.profile_for(data.get("profile"))
+        live_facts = (self.live.start(display, data, declared, self.catalog.data, profile)
+                      if self.live is not None else None)
+        findings += self._document_findings(loaded, documents, display)
+        context = self._context(display, loaded, documents, declared, profile)
+        rules = self.rules_for_mode()
+        if live_facts is None:
+            findings += self.evaluate(context, rules)
+            live = None
+        else:  # what needs no live fact is judged while the probes wait
+            findings += self.evaluate(context, rules, reads_live=False)
+            self._prepare_live_checks(rules)
+            live = context.document["live"] = live_facts()
+            findings += self.evaluate(context, rules, reads_live=True)
+        texts = {display: loaded.text}
+        for document in documents.documents.values():
+            if document.file and document.loaded:
+                texts[document.file] = document.loaded.text
+        result = self.finish(display, findings, profile, texts)
         result.live = live
         return result
 
-    def prepare(self, path: Path, display: str) -> tuple[Prepared | None, list[Finding]]:
-        """Load and validate; None when nothing more can be checked."""
+    def load(self, path: Path, display: str) -> tuple[Loaded | None, list[Finding]]:
+        """The manifest, if it loaded as a mapping of a known version; None when nothing
+        more can be checked."""
         loaded = load_file(path)
         findings = [self._problem_finding(p, display, display) for p in loaded.problems]
         if loaded.fatal:
@@ -91,28 +100,29 @@ class Linter:
                 "MCP004", f"the manifest is {what}; it needs at least version, server and auth",
                 Location(display, "", FILE_START), data, display))
             return None, findings
-        root_map = loaded.source_map
         version_problem = schemacheck.version_problem(data)
         if version_problem is not None:
-            span = root_map.value_span("/version")
+            span = loaded.source_map.value_span("/version")
             findings.append(self._finding("MCP004", version_problem,
                                           Location(display, "/version", span, "/version"),
                                           data.get("version"), display))
             return None, findings
-        if not schemacheck.is_valid(data):
-            findings += self._schema_findings(data, root_map, display)
-        result = docs_module.load(data, path)
-        for pointer, why in result.unreadable:
+        return loaded, findings
+
+    def _document_findings(self, loaded: Loaded, documents: docs_module.DocumentsResult,
+                           display: str) -> list[Finding]:
+        """The schema's findings (MCP004) and those of the referenced documents."""
+        data, root_map = loaded.data, loaded.source_map
+        findings = [] if schemacheck.is_valid(data) else self._schema_findings(
+            data, root_map, display)
+        for pointer, why in documents.unreadable:
             findings.append(self._finding(
                 "MCP008", why, Location(display, pointer, root_map.value_span(pointer),
                                         "/manifest" + pointer), pointer, display))
-        for declared, problem in result.problems:
+        for declared, problem in documents.problems:
             assert declared.file is not None
             findings.append(self._problem_finding(problem, declared.file, display))
-        profile = self.settings.profile_for(data.get("profile"))
-        context = self._context(path, display, loaded, result, profile)
-        prepared = Prepared(path, display, loaded, profile, result, context)
-        return prepared, findings
+        return findings
 
     def _schema_findings(self, data: dict[str, Any], source_map: SourceMap,
                          display: str) -> list[Finding]:
@@ -126,12 +136,13 @@ class Linter:
                 violation.value, display))
         return findings
 
-    def _context(self, path: Path, display: str, loaded: Loaded,
-                 result: docs_module.DocumentsResult, profile: str) -> Context:
+    def _context(self, display: str, loaded: Loaded, result: docs_module.DocumentsResult,
+                 declared: dict[str, Any], profile: str) -> Context:
+        from mcplint.engine import Context, Mount
+        from mcplint.facts import static as static_facts
+
         mounts = [Mount("/manifest", display, loaded.source_map)]
-        declared: dict[str, Any] = {}
         for name, document in result.documents.items():
-            declared[name] = document.data
             if document.file is None:
                 mounts.append(Mount(f"/declared/{name}", display, loaded.source_map,
                                     f"/auth/{name}"))
@@ -149,9 +160,21 @@ class Linter:
         return [r for r in self.catalog.rules.values()
                 if r.checks and (self.mode == "live" or "static" in r.modes)]
 
-    def evaluate(self, prepared: Prepared) -> list[Finding]:
-        evaluator = Evaluator(prepared.context, self.schema_test)
-        return evaluator.run(self.rules_for_mode())
+    def evaluate(self, context: Context, rules: list[Rule],
+                 reads_live: bool | None = None) -> list[Finding]:
+        from mcplint.engine import Evaluator
+
+        return Evaluator(context, self.schema_test).run(rules, reads_live)
+
+    def _prepare_live_checks(self, rules: list[Rule]) -> None:
+        """Compile what the live checks will need (conditions, messages, schema tests)."""
+        from mcplint.engine import compile_checks
+
+        compile_checks(rules, reads_live=True)
+        for rule in rules:
+            for check in rule.checks:
+                if check.reads_live and check.schema is not None:
+                    self.schema_test(check)
 
     def schema_test(self, check: Check) -> Callable[[Any], bool]:
         """The (cached) test of a check's JSON Schema."""
@@ -166,6 +189,8 @@ class Linter:
 
     def finish(self, display: str, findings: list[Finding], profile: str,
                texts: dict[str, str]) -> FileResult:
+        from mcplint.engine import drop_overridden
+
         findings = drop_overridden(findings, self.catalog.rules)
         selected = selected_codes(self.catalog, self.settings, profile)
         selected -= self._per_file_ignores(display)
@@ -196,6 +221,8 @@ class Linter:
     def _suppress(self, findings: list[Finding], texts: dict[str, str], manifest: str,
                   ran: frozenset[str]) -> list[Finding]:
         """Mark suppressed findings; add MCP006 (unknown names) and MCP005 (unused)."""
+        from mcplint import suppressions
+
         directives = {file: suppressions.parse(text) for file, text in texts.items()}
         about_suppressions: list[Finding] = []
         for file, found in directives.items():
@@ -230,8 +257,7 @@ def make_schema_test(check: Check) -> Callable[[Any], bool]:
     if check.validator is not None:
         from mcplint import fastschema
 
-        name = check.validator
-        return lambda value: fastschema.is_valid(name, value)
+        return fastschema.tester(check.validator)
     import jsonschema
 
     validator = jsonschema.Draft202012Validator(check.schema)

@@ -10,7 +10,7 @@ from typing import Any
 from mcplint import discover
 from mcplint.catalog import Catalog, load_builtin, load_policy_dir
 from mcplint.findings import FileResult, at_least
-from mcplint.lint import Linter, LiveRunner
+from mcplint.lint import Linter, LiveProbes
 from mcplint.report import FORMATS, Report, Writer, write_atomically, writer
 from mcplint.settings import Settings, UsageError, checked
 
@@ -106,7 +106,7 @@ def exit_code(results: list[FileResult], fail_on: str) -> int:
 
 
 def run(command: str, paths: tuple[str, ...], options: dict[str, Any],
-        live: LiveRunner | None = None) -> int:
+        live: LiveProbes | None = None) -> int:
     settings = settings_from(options)
     catalog = catalog_for(options, settings)
     pairs = outputs(options)

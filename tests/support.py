@@ -64,6 +64,16 @@ def spec_catalog() -> dict[str, dict[str, str]]:
     return rules
 
 
+class GivenLiveFacts:
+    """Live verification replaced by given live facts (lint.LiveProbes)."""
+
+    def __init__(self, live: Mapping[str, Any]) -> None:
+        self.live = live
+
+    def start(self, *_: Any) -> Callable[[], dict[str, Any]]:
+        return lambda: dict(self.live)
+
+
 def lint_folder(folder: Path, manifest: str, files: Mapping[str, str] | None = None,
                 live: Mapping[str, Any] | None = None, **settings: Any) -> list[Any]:
     """Write a manifest (and files beside it) and check it in-process; the findings.
@@ -80,7 +90,7 @@ def lint_folder(folder: Path, manifest: str, files: Mapping[str, str] | None = N
     try:
         linter = Linter(load_builtin(), Settings(**settings),
                         mode="static" if live is None else "live",
-                        live=None if live is None else (lambda prepared: dict(live)))
+                        live=None if live is None else GivenLiveFacts(live))
         result = linter.lint(Path("mcp-connector.yaml"), "mcp-connector.yaml")
     finally:
         os.chdir(previous)

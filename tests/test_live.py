@@ -269,6 +269,36 @@ def test_hostile_servers_end_within_the_deadline(livestack: Stack, tmp_path: Pat
     assert "MCP308" in codes(report)
 
 
+def test_several_manifests_are_each_verified_against_their_own_deployment(
+        livestack: Stack, tmp_path: Path) -> None:
+    """One run, one probing process, the manifests' jobs in order: each report entry
+    holds its own live findings and its own requests."""
+    scenarios = ["prm-resource-slash", "healthy", "as-no-s256"]
+    paths = []
+    for scenario in scenarios:
+        path = tmp_path / scenario / "mcp-connector.yaml"
+        path.parent.mkdir()
+        path.write_text(yaml.safe_dump(livestack.manifest(scenario), sort_keys=False))
+        paths.append(str(path))
+    hosts = tuple(h for s in scenarios for h in livestack.scenario(s).hosts)
+    record = tmp_path / "record.json"
+    completed = run_mcplint("verify", *paths, "--format", "json", "--record", str(record),
+                            *FAST, *livestack.cli_args("healthy", hosts=hosts))
+    assert completed.returncode == 1, completed.stderr
+    report = json.loads(completed.stdout)
+    by_file = {Path(f["path"]).parent.name: f for f in report["files"]}
+    for scenario in scenarios:
+        found = {f["code"] for f in report["findings"]
+                 if Path(f["file"]).parent.name == scenario and f["severity"] != "info"}
+        assert found == EXPECTED[scenario], (scenario, found)
+        assert by_file[scenario]["path"].endswith(f"{scenario}/mcp-connector.yaml")
+    verifications = json.loads(record.read_text())["verifications"]
+    assert [Path(v["manifest"]).parent.name for v in verifications] == scenarios
+    for verification, scenario in zip(verifications, scenarios):
+        post = next(r for r in verification["requests"] if r["step"] == "mcp-post")
+        assert post["url"] == livestack.scenario(scenario).server_url
+
+
 def test_no_resolver_answering_is_exit_code_3(livestack: Stack, tmp_path: Path) -> None:
     path = livestack.write_manifest("healthy", tmp_path)
     args = livestack.cli_args("healthy", nameserver="dead", system_resolver="none")

@@ -5,14 +5,15 @@ from __future__ import annotations
 import sys
 from typing import Any
 
-from mcplint import runner
 from mcplint.live.runner import LiveRunner, options_from
 
 EXIT_NO_NETWORK = 3
 
 
 def _live_options(options: dict[str, Any]) -> Any:
-    settings = runner.settings_from(options)
+    from mcplint import config
+
+    settings = config.settings_for(options)
     return options_from(options, settings.live_timeout, settings.live_nameservers)
 
 
@@ -27,14 +28,19 @@ def _no_resolver(code: int) -> int:
 
 
 def verify(paths: tuple[str, ...], options: dict[str, Any]) -> int:
-    live = LiveRunner(_live_options(options))
-    code = runner.run("verify", paths, options, live=live)
+    with LiveRunner(_live_options(options)) as live:
+        # Imported once the probing process has started, so that its imports and the
+        # linter's run side by side (mcplint/live/worker.py).
+        from mcplint import runner
+
+        code = runner.run("verify", paths, options, live=live)
     live.write_record()
     return _no_resolver(code) if live.no_resolver else code
 
 
 def probe(url: str, options: dict[str, Any]) -> int:
     """A verification of a bare URL: a synthetic manifest, live rules and the URL rules."""
+    from mcplint import runner
     from mcplint.engine import Context, Evaluator, drop_overridden
     from mcplint.facts import static as static_facts
     from mcplint.lint import Linter
@@ -121,7 +127,7 @@ def discovered_values(url: str, live: dict[str, Any], auth_type: str) -> dict[st
 
 def init_from(url: str, output: str, options: dict[str, Any]) -> int:
     """`mcplint init --from URL`: a starter manifest filled in from live discovery."""
-    from mcplint import starter
+    from mcplint import runner, starter
     from mcplint.catalog import load_builtin
     from mcplint.live.verify import Verification
     from mcplint.settings import UsageError

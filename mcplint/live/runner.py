@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import sys
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -46,29 +47,45 @@ def options_from(cli: dict[str, Any], config_timeout: float | None = None,
 
 
 class LiveRunner:
-    """Called by the linter for each manifest that loaded: returns its live facts."""
+    """Verifications for the linter: each starts the moment its manifest has loaded and is
+    collected after the manifest's static check (see mcplint/live/worker.py). Use it as a
+    context manager: entering starts the probing process."""
 
     def __init__(self, options: LiveOptions) -> None:
         self.options = options
         self.records: list[dict[str, Any]] = []
         self.no_resolver = False  # some verification got no answer from any resolver
+        self._probes: Any = None
 
-    def __call__(self, prepared: Any) -> dict[str, Any]:
-        from mcplint.live.verify import Verification
+    def __enter__(self) -> LiveRunner:
+        from mcplint.live import worker
 
-        document = prepared.context.document
+        self._probes = (worker.Worker(self.options) if worker.forking()
+                        else worker.InProcess(self.options))
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self._probes.close()
+
+    def start(self, display: str, manifest: dict[str, Any], declared: dict[str, Any],
+              data: dict[str, Any], profile: str) -> Callable[[], dict[str, Any]]:
+        """Start verifying one manifest; the returned function waits for its live facts."""
         if self.options.progress:
-            print(f"mcplint: verifying {prepared.display} against the live endpoints",
-                  file=sys.stderr)
-        verification = Verification(prepared.manifest, document["declared"], document["data"],
-                                    self.options, prepared.profile)
-        live = verification.run()
-        if live.get("resolvers_answered") is False:
-            self.no_resolver = True
-        if self.options.record is not None:
-            self.records.append({"manifest": prepared.display, "elapsed_ms": live["elapsed_ms"],
-                                 "requests": verification.records()})
-        return live
+            print(f"mcplint: verifying {display} against the live endpoints", file=sys.stderr)
+        self._probes.submit({"manifest": manifest, "declared": declared, "data": data,
+                             "profile": profile})
+
+        def result() -> dict[str, Any]:
+            answer = self._probes.result()
+            live: dict[str, Any] = answer["live"]
+            if live.get("resolvers_answered") is False:
+                self.no_resolver = True
+            if self.options.record is not None:
+                self.records.append({"manifest": display, "elapsed_ms": live["elapsed_ms"],
+                                     "requests": answer["records"]})
+            return live
+
+        return result
 
     def write_record(self) -> None:
         if self.options.record is None:
@@ -78,4 +95,3 @@ class LiveRunner:
 
         document = {"tool": f"mcplint {__version__}", "verifications": self.records}
         write_atomically(self.options.record, lambda out: json.dump(document, out, indent=2))
-

@@ -1,0 +1,210 @@
+"""The probes of `mcplint verify` in a process of their own (on Linux, forked).
+
+A verification is mostly waiting on the network; the static check of the same manifest is
+all CPU. In one interpreter they share one lock, and the live stack's imports (ssl, h11,
+dnspython) queue behind the static ones. So the run forks a worker before it reads any
+manifest: the worker imports the live stack on the other core while the parent reads the
+manifest, the parent sends each manifest as a job the moment it has loaded, and checks it
+statically while the worker's requests wait for their answers. The worker also keeps a
+hostile server's effects (memory, stuck threads) out of the process that writes the report.
+
+Jobs go one way and results the other, in order, as length-prefixed JSON frames over two
+pipes. Where fork is not the safe default (macOS, Windows), `InProcess` runs the same
+verification in a thread of the parent instead.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import select
+import signal
+import sys
+import threading
+import time
+from typing import Any, NoReturn
+
+from mcplint.live.options import LiveOptions
+from mcplint.settings import UsageError
+
+BACKSTOP = 15.0  # seconds past a job's deadline before the worker is given up for stuck
+_HEADER = 8  # bytes of a frame's length
+_FAILED = 70  # the worker's exit code after reporting an error
+
+
+class WorkerError(RuntimeError):
+    """The probing process failed or ended without answering."""
+
+
+def forking() -> bool:
+    """Whether verifications run in a forked worker (Linux) or in a thread (elsewhere)."""
+    return sys.platform == "linux" and hasattr(os, "fork")
+
+
+def _write_frame(fd: int, message: dict[str, Any]) -> None:
+    payload = json.dumps(message).encode()
+    view = memoryview(len(payload).to_bytes(_HEADER, "big") + payload)
+    while view:
+        view = view[os.write(fd, view):]
+
+
+def _read_exactly(fd: int, size: int) -> bytes | None:
+    """`size` bytes, or None at end of file before the first; a frame cut short raises."""
+    chunks, left = [], size
+    while left:
+        chunk = os.read(fd, min(left, 1 << 20))
+        if not chunk:
+            if left == size:
+                return None
+            raise WorkerError("the probing process's answer was cut short")
+        chunks.append(chunk)
+        left -= len(chunk)
+    return b"".join(chunks)
+
+
+def _read_frame(fd: int) -> dict[str, Any] | None:
+    header = _read_exactly(fd, _HEADER)
+    if header is None:
+        return None
+    payload = _read_exactly(fd, int.from_bytes(header, "big"))
+    return json.loads(payload or b"null")  # type: ignore[no-any-return]
+
+
+class Worker:
+    """A forked process that runs one verification per job, in the order sent."""
+
+    def __init__(self, options: LiveOptions) -> None:
+        self.options = options
+        jobs_read, self._jobs = os.pipe()
+        self._results, results_write = os.pipe()
+        for stream in (sys.stdout, sys.stderr):  # nothing buffered may be written twice
+            stream.flush()
+        pid = os.fork()
+        if pid == 0:
+            os.close(self._jobs)
+            os.close(self._results)
+            _serve(jobs_read, results_write, options)
+        os.close(jobs_read)
+        os.close(results_write)
+        self.pid: int | None = pid
+        self._outstanding = 0  # jobs sent and not yet answered
+
+    def submit(self, job: dict[str, Any]) -> None:
+        try:
+            _write_frame(self._jobs, job)
+        except BrokenPipeError:
+            raise WorkerError(f"the probing process ended before its job ({self._reap()})") \
+                from None
+        self._outstanding += 1
+
+    def result(self) -> dict[str, Any]:
+        """The answer to the oldest job not yet answered."""
+        wait = self.options.deadline + BACKSTOP
+        ready, _, _ = select.select([self._results], [], [], wait)
+        if not ready:
+            self.close()
+            raise WorkerError(f"the probing process gave no answer within {wait:.0f} s")
+        answer = _read_frame(self._results)
+        if answer is None:
+            raise WorkerError(f"the probing process ended without answering ({self._reap()})")
+        self._outstanding -= 1
+        if "error" in answer:
+            if answer.get("usage"):
+                raise UsageError(answer["error"])
+            raise WorkerError(f"the probing process failed: {answer['error']}")
+        return answer
+
+    def close(self) -> None:
+        """End the worker: with no job left it exits at the end of the jobs pipe; one still
+        probing (the run was interrupted) is killed."""
+        if self._jobs >= 0:
+            os.close(self._jobs)
+            self._jobs = -1
+        if self.pid is not None:
+            if self._outstanding:
+                os.kill(self.pid, signal.SIGKILL)
+            self._reap()
+        if self._results >= 0:
+            os.close(self._results)
+            self._results = -1
+
+    def _reap(self, grace: float = 2.0) -> str:
+        """Wait for the worker to end (killing it after `grace`); how it ended. The end
+        shows on the results pipe first: the worker's end of it closes when it exits."""
+        if self.pid is None:
+            return "already ended"
+        pid, self.pid = self.pid, None
+        ends = time.monotonic() + grace
+        while self._results >= 0 and time.monotonic() < ends:
+            ready, _, _ = select.select([self._results], [], [], ends - time.monotonic())
+            if not ready or not os.read(self._results, 1 << 16):
+                break  # the grace is over, or the pipe is at its end
+        done, status = os.waitpid(pid, os.WNOHANG)
+        if not done:
+            if time.monotonic() >= ends:
+                os.kill(pid, signal.SIGKILL)
+            _, status = os.waitpid(pid, 0)
+        code = os.waitstatus_to_exitcode(status)
+        return f"exit code {code}" if code >= 0 else f"signal {-code}"
+
+
+def _serve(jobs: int, results: int, options: LiveOptions) -> NoReturn:
+    """The worker's whole life: import the live stack, then answer jobs until the parent
+    closes the pipe. It never returns into the parent's code."""
+    code = 0
+    try:
+        signal.signal(signal.SIGINT, signal.SIG_DFL)  # Ctrl-C: the parent speaks for both
+        from mcplint.live.http import ssl_context
+        from mcplint.live.verify import Verification
+
+        tls = ssl_context(options)  # ready before the first job arrives, shared by all
+        while (job := _read_frame(jobs)) is not None:
+            verification = Verification(job["manifest"], job["declared"], job["data"],
+                                        options, job["profile"], tls=tls)
+            live = verification.run()
+            _write_frame(results, {"live": live, "records": verification.records()
+                                   if options.record is not None else None})
+    except BaseException as error:  # reported to the parent, which decides what it means
+        code = _FAILED
+        try:
+            _write_frame(results, {"error": str(error) if isinstance(error, UsageError)
+                                   else f"{type(error).__name__}: {error}",
+                                   "usage": isinstance(error, UsageError)})
+        except BaseException:
+            pass
+    finally:
+        os._exit(code)
+
+
+class InProcess:
+    """The same jobs, run in a thread of this process (where forking is not safe)."""
+
+    def __init__(self, options: LiveOptions) -> None:
+        self.options = options
+        self._pending: list[tuple[threading.Thread, dict[str, Any]]] = []
+
+    def submit(self, job: dict[str, Any]) -> None:
+        from mcplint.live.verify import Verification
+
+        verification = Verification(job["manifest"], job["declared"], job["data"],
+                                    self.options, job["profile"])
+        answer: dict[str, Any] = {}
+
+        def run() -> None:
+            answer["live"] = verification.run()
+            answer["records"] = (verification.records() if self.options.record is not None
+                                 else None)
+
+        thread = threading.Thread(target=run, daemon=True, name="mcplint-verification")
+        thread.start()
+        self._pending.append((thread, answer))
+
+    def result(self) -> dict[str, Any]:
+        thread, answer = self._pending.pop(0)
+        thread.join()
+        if "live" not in answer:
+            raise WorkerError("the verification ended without a result")
+        return answer
+
+    def close(self) -> None:
+        self._pending.clear()

@@ -1,0 +1,135 @@
+"""The probing process of `mcplint verify` (mcplint/live/worker.py): jobs are answered in
+order, a forked worker and the in-process fallback see the same, and a worker that dies
+is one clear error, not a hang."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+from mcplint.catalog import load_builtin
+from mcplint.live import worker
+from mcplint.live.options import LiveOptions
+from support import ScriptedServer
+
+
+def _answer(status: int, body: bytes) -> Any:
+    def answer(connection: socket.socket) -> None:
+        connection.sendall(f"HTTP/1.1 {status} X\r\nContent-Type: application/json\r\n"
+                           f"Content-Length: {len(body)}\r\n\r\n".encode() + body)
+    return answer
+
+
+@pytest.fixture
+def servers() -> Iterator[tuple[ScriptedServer, ScriptedServer]]:
+    mcp = ScriptedServer(_answer(200, b'{"jsonrpc": "2.0", "id": 1, "result": {}}'))
+    missing = ScriptedServer(_answer(404, b'{"error": "no"}'))
+    yield mcp, missing
+    mcp.close()
+    missing.close()
+
+
+def _options() -> LiveOptions:
+    # Loopback literals only: nothing is resolved, so no resolver is ever asked.
+    return LiveOptions(timeout=5, deadline=20, system_resolver_off=True)
+
+
+def _job(server: ScriptedServer) -> dict[str, Any]:
+    manifest = {"version": 1, "server": {"url": server.url("/mcp")}, "auth": {"type": "none"}}
+    return {"manifest": manifest, "declared": {}, "data": load_builtin().data,
+            "profile": "local"}
+
+
+def _post(answer: dict[str, Any]) -> dict[str, Any]:
+    post = dict(answer["live"]["mcp"]["post"])
+    post["evidence"] = {k: v for k, v in post["evidence"].items() if k != "elapsed_ms"}
+    return post
+
+
+def test_jobs_are_answered_in_order(servers: tuple[ScriptedServer, ScriptedServer]) -> None:
+    mcp, missing = servers
+    probes = worker.Worker(_options())
+    try:
+        probes.submit(_job(mcp))
+        probes.submit(_job(missing))
+        first, second = probes.result(), probes.result()
+    finally:
+        probes.close()
+    assert (_post(first)["status"], _post(second)["status"]) == (200, 404)
+    assert _post(first)["looks_like_mcp"] is True
+    assert _post(second)["not_mcp_reason"] == "404 to POST"
+    assert first["records"] is None  # recorded only with --record
+    assert probes.pid is None  # reaped
+
+
+def test_the_fallback_in_process_sees_the_same(
+        servers: tuple[ScriptedServer, ScriptedServer]) -> None:
+    mcp, _ = servers
+    answers = []
+    for kind in (worker.Worker, worker.InProcess):
+        probes = kind(_options())
+        try:
+            probes.submit(_job(mcp))
+            answers.append(probes.result())
+        finally:
+            probes.close()
+    forked, in_process = answers
+    assert _post(forked) == _post(in_process)
+    assert forked["live"]["connections"][0]["outcome"] == "ok"
+    assert (forked["live"]["connections"][0]["outcome"]
+            == in_process["live"]["connections"][0]["outcome"])
+
+
+def test_a_worker_killed_mid_job_is_a_clean_error(
+        servers: tuple[ScriptedServer, ScriptedServer]) -> None:
+    def never(connection: socket.socket) -> None:
+        connection.recv(1)  # hold the request: the worker stays mid-job
+
+    silent = ScriptedServer(never)
+    probes = worker.Worker(_options())
+    try:
+        probes.submit(_job(silent))
+        os.kill(probes.pid or 0, signal.SIGKILL)
+        with pytest.raises(worker.WorkerError, match=r"ended without answering \(signal 9\)"):
+            probes.result()
+    finally:
+        probes.close()
+        silent.close()
+
+
+def test_a_job_for_a_dead_worker_is_a_clean_error(
+        servers: tuple[ScriptedServer, ScriptedServer]) -> None:
+    mcp, _ = servers
+    probes = worker.Worker(_options())
+    os.kill(probes.pid or 0, signal.SIGKILL)
+    os.waitid(os.P_PID, probes.pid or 0, os.WEXITED | os.WNOWAIT)  # it is gone
+    try:
+        with pytest.raises(worker.WorkerError, match=r"ended before its job \(signal 9\)"):
+            probes.submit(_job(mcp))
+    finally:
+        probes.close()
+
+
+def test_a_usage_error_in_the_worker_reaches_the_parent_as_one(
+        servers: tuple[ScriptedServer, ScriptedServer], monkeypatch: pytest.MonkeyPatch) -> None:
+    from mcplint.settings import UsageError
+
+    mcp, _ = servers
+    monkeypatch.delenv("MCPLINT_WORKER_TEST_TOKEN", raising=False)
+    options = _options()
+    options.send_credentials = True
+    job = _job(mcp)
+    job["manifest"]["auth"] = {"type": "static-headers",
+                               "headers": {"X-Key": "${MCPLINT_WORKER_TEST_TOKEN}"}}
+    probes = worker.Worker(options)
+    try:
+        probes.submit(job)
+        with pytest.raises(UsageError, match="MCPLINT_WORKER_TEST_TOKEN"):
+            probes.result()
+    finally:
+        probes.close()
