@@ -6,7 +6,7 @@ from __future__ import annotations
 import os
 import sys
 from collections.abc import Callable
-from typing import Any
+from typing import Any, NoReturn
 
 import click
 
@@ -316,8 +316,27 @@ def schema(which: str) -> None:
     click.echo((GENERATED / "schemas" / names[which]).read_text(encoding="utf-8"), nl=False)
 
 
-def entry() -> None:  # pragma: no cover - console script wrapper for `python -m mcplint`
-    main(prog_name="mcplint")
+def entry() -> NoReturn:
+    """The console script (and `python -m mcplint.cli`). Once the output is flushed the
+    process ends without tearing the interpreter down: freeing every module and object
+    would cost a tenth of a `check`, and nothing of mcplint's is left to run at exit
+    (reports are closed when written, the probing process is reaped)."""
+    try:
+        main(prog_name="mcplint")
+        code: object = EXIT_OK
+    except SystemExit as exit_:
+        code = exit_.code
+    if code is None:
+        code = EXIT_OK
+    elif not isinstance(code, int):  # sys.exit("message"), as click may do
+        print(code, file=sys.stderr)
+        code = EXIT_FINDINGS
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.flush()
+        except (BrokenPipeError, ValueError):  # the reader left, or the stream is closed
+            pass
+    os._exit(code)
 
 
 if __name__ == "__main__":  # pragma: no cover
