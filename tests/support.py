@@ -70,6 +70,9 @@ class GivenLiveFacts:
     def __init__(self, live: Mapping[str, Any]) -> None:
         self.live = live
 
+    def expect(self, count: int) -> None:
+        pass
+
     def start(self, *_: Any) -> Callable[[], dict[str, Any]]:
         return lambda: dict(self.live)
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 import os
 import signal
 import socket
+import time
 from collections.abc import Iterator
 from typing import Any
 
@@ -54,6 +55,7 @@ def _post(answer: dict[str, Any]) -> dict[str, Any]:
 def test_jobs_are_answered_in_order(servers: tuple[ScriptedServer, ScriptedServer]) -> None:
     mcp, missing = servers
     probes = worker.Worker(_options())
+    pid = probes.pid
     try:
         probes.submit(_job(mcp))
         probes.submit(_job(missing))
@@ -64,7 +66,34 @@ def test_jobs_are_answered_in_order(servers: tuple[ScriptedServer, ScriptedServe
     assert _post(first)["looks_like_mcp"] is True
     assert _post(second)["not_mcp_reason"] == "404 to POST"
     assert first["records"] is None  # recorded only with --record
-    assert probes.pid is None  # reaped
+    _assert_gone(pid or 0)
+
+
+def _assert_gone(pid: int) -> None:
+    """The process ended and was reaped (a zombie would still take signal 0)."""
+    ends = time.monotonic() + 5
+    while time.monotonic() < ends:
+        try:
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            return
+        time.sleep(0.01)
+    raise AssertionError(f"process {pid} is still there")
+
+
+def test_the_worker_ends_by_itself_after_the_last_job(
+        servers: tuple[ScriptedServer, ScriptedServer]) -> None:
+    mcp, _ = servers
+    probes = worker.Worker(_options())
+    pid = probes.pid or 0
+    try:
+        probes.submit(_job(mcp), last=True)
+        assert _post(probes.result())["status"] == 200
+        ended = os.waitid(os.P_PID, pid, os.WEXITED | os.WNOWAIT)  # blocks until it ends
+        assert ended is not None and ended.si_status == 0
+    finally:
+        probes.close()
+    _assert_gone(pid)
 
 
 def test_the_fallback_in_process_sees_the_same(

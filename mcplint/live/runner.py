@@ -56,6 +56,8 @@ class LiveRunner:
         self.records: list[dict[str, Any]] = []
         self.no_resolver = False  # some verification got no answer from any resolver
         self._probes: Any = None
+        self._expected: int | None = None  # manifests the run will verify, if known
+        self._started = 0
 
     def __enter__(self) -> LiveRunner:
         from mcplint.live import worker
@@ -67,13 +69,18 @@ class LiveRunner:
     def __exit__(self, *_: object) -> None:
         self._probes.close()
 
+    def expect(self, count: int) -> None:
+        """How many manifests the run has: the last one's job lets the worker end early."""
+        self._expected = count
+
     def start(self, display: str, manifest: dict[str, Any], declared: dict[str, Any],
               data: dict[str, Any], profile: str) -> Callable[[], dict[str, Any]]:
         """Start verifying one manifest; the returned function waits for its live facts."""
         if self.options.progress:
             print(f"mcplint: verifying {display} against the live endpoints", file=sys.stderr)
+        self._started += 1
         self._probes.submit({"manifest": manifest, "declared": declared, "data": data,
-                             "profile": profile})
+                             "profile": profile}, last=self._started == self._expected)
 
         def result() -> dict[str, Any]:
             answer = self._probes.result()

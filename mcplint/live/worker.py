@@ -89,9 +89,11 @@ class Worker:
         self.pid: int | None = pid
         self._outstanding = 0  # jobs sent and not yet answered
 
-    def submit(self, job: dict[str, Any]) -> None:
+    def submit(self, job: dict[str, Any], last: bool = False) -> None:
+        """Send a job; after answering the `last` one the worker ends by itself, while
+        the parent is still judging the answer (and not after it, at close)."""
         try:
-            _write_frame(self._jobs, job)
+            _write_frame(self._jobs, {**job, "last": last})
         except BrokenPipeError:
             raise WorkerError(f"the probing process ended before its job ({self._reap()})") \
                 from None
@@ -121,7 +123,7 @@ class Worker:
             os.close(self._jobs)
             self._jobs = -1
         if self.pid is not None:
-            if self._outstanding:
+            if self._outstanding:  # interrupted mid-job
                 os.kill(self.pid, signal.SIGKILL)
             self._reap()
         if self._results >= 0:
@@ -164,6 +166,8 @@ def _serve(jobs: int, results: int, options: LiveOptions) -> NoReturn:
             live = verification.run()
             _write_frame(results, {"live": live, "records": verification.records()
                                    if options.record is not None else None})
+            if job["last"]:
+                break
     except BaseException as error:  # reported to the parent, which decides what it means
         code = _FAILED
         try:
@@ -183,7 +187,7 @@ class InProcess:
         self.options = options
         self._pending: list[tuple[threading.Thread, dict[str, Any]]] = []
 
-    def submit(self, job: dict[str, Any]) -> None:
+    def submit(self, job: dict[str, Any], last: bool = False) -> None:
         from mcplint.live.verify import Verification
 
         verification = Verification(job["manifest"], job["declared"], job["data"],
