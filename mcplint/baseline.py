@@ -21,7 +21,6 @@ import json
 import os
 import sys
 from collections import Counter
-from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
 from typing import Any
@@ -33,10 +32,10 @@ FORMAT_VERSION = 1
 Key = tuple[str, str, str, str]  # code, file (relative to the baseline), pointer, value hash
 
 
-@dataclass
 class Baseline:
-    path: Path
-    entries: list[dict[str, Any]]
+    def __init__(self, path: Path, entries: list[dict[str, Any]]) -> None:
+        self.path = path
+        self.entries = entries
 
     @cached_property
     def folder(self) -> Path:

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import json
 import re
-from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -32,16 +31,19 @@ class PolicyError(ValueError):
     """A policy file that cannot be used; the message names the file and the problem."""
 
 
-@dataclass(frozen=True)
 class Check:
-    given: tuple[str, ...]
-    message: str
-    when: dict[str, Any] | None = None  # JMESPath ASTs
-    expect: dict[str, Any] | None = None
-    schema: dict[str, Any] | bool | None = None
-    validator: str | None = None  # a generated fast validator for `schema` (built-ins)
-    locate: str | None = None
-    severity: str | None = None  # overrides the rule's, for this check's findings
+    def __init__(self, given: tuple[str, ...], message: str, when: dict[str, Any] | None = None,
+                 expect: dict[str, Any] | None = None, schema: dict[str, Any] | bool | None = None,
+                 validator: str | None = None, locate: str | None = None,
+                 severity: str | None = None) -> None:
+        self.given = given
+        self.message = message
+        self.when = when  # JMESPath ASTs
+        self.expect = expect
+        self.schema = schema
+        self.validator = validator  # a generated fast validator for `schema` (built-ins)
+        self.locate = locate
+        self.severity = severity  # overrides the rule's, for this check's findings
 
     @cached_property
     def when_function(self) -> jmes.Compiled | None:
@@ -73,19 +75,22 @@ class Check:
         return {k: v for k, v in data.items() if v is not None}
 
 
-@dataclass(frozen=True)
 class Rule:
-    code: str
-    name: str
-    severity: str
-    modes: tuple[str, ...]
-    symptom: str
-    profiles: tuple[str, ...]
-    summary: str
-    checks: tuple[Check, ...] = ()
-    emitted_by: str | None = None
-    overridden_by: tuple[str, ...] = ()
-    origin: str = "builtin"
+    def __init__(self, code: str, name: str, severity: str, modes: tuple[str, ...], symptom: str,
+                 profiles: tuple[str, ...], summary: str, checks: tuple[Check, ...] = (),
+                 emitted_by: str | None = None, overridden_by: tuple[str, ...] = (),
+                 origin: str = "builtin") -> None:
+        self.code = code
+        self.name = name
+        self.severity = severity
+        self.modes = modes
+        self.symptom = symptom
+        self.profiles = profiles
+        self.summary = summary
+        self.checks = checks
+        self.emitted_by = emitted_by
+        self.overridden_by = overridden_by
+        self.origin = origin
 
     @property
     def mode_label(self) -> str:
@@ -144,13 +149,14 @@ def compile_policy(policy: dict[str, Any], origin: str) -> Rule:
     )
 
 
-@dataclass
 class Catalog:
     """Rules by code and name, the data files policies use, and (lazily) documentation."""
 
-    rules: dict[str, Rule]
-    data: dict[str, Any]
-    user_docs: dict[str, dict[str, Any]] = field(default_factory=dict)
+    def __init__(self, rules: dict[str, Rule], data: dict[str, Any],
+                 user_docs: dict[str, dict[str, Any]] | None = None) -> None:
+        self.rules = rules
+        self.data = data
+        self.user_docs = {} if user_docs is None else user_docs
 
     @cached_property
     def by_name(self) -> dict[str, Rule]:

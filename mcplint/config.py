@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import os
 import re
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -37,13 +36,14 @@ _MENTIONS_TOOL = r"""
 """
 
 
-@dataclass(frozen=True)
 class Config:
     """One configuration file's values, and how to name its keys in messages."""
 
-    path: Path
-    values: dict[str, Any]
-    source_map: SourceMap | None = None  # YAML only: where each key is
+    def __init__(self, path: Path, values: dict[str, Any],
+                 source_map: SourceMap | None = None) -> None:
+        self.path = path
+        self.values = values
+        self.source_map = source_map  # YAML only: where each key is
 
     @property
     def shown(self) -> str:

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import os
 import stat
-from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -19,21 +18,24 @@ from mcplint.yamlsource import Loaded, Problem, load_file
 NAMES = ("resource_metadata", "authorization_server_metadata")
 
 
-@dataclass
 class Declared:
     """A usable document: where it comes from and how to locate things in it."""
 
-    name: str
-    data: dict[str, Any]
-    file: str | None  # display path of its own file, None when inline
-    loaded: Loaded | None = None  # its parse, for files
+    def __init__(self, name: str, data: dict[str, Any], file: str | None,
+                 loaded: Loaded | None = None) -> None:
+        self.name = name
+        self.data = data
+        self.file = file  # display path of its own file, None when inline
+        self.loaded = loaded  # its parse, for files
 
 
-@dataclass
 class DocumentsResult:
-    documents: dict[str, Declared] = field(default_factory=dict)
-    unreadable: list[tuple[str, str]] = field(default_factory=list)  # (manifest pointer, why)
-    problems: list[tuple[Declared, Problem]] = field(default_factory=list)  # in document files
+    def __init__(self, documents: dict[str, Declared] | None = None,
+                 unreadable: list[tuple[str, str]] | None = None,
+                 problems: list[tuple[Declared, Problem]] | None = None) -> None:
+        self.documents = {} if documents is None else documents
+        self.unreadable = [] if unreadable is None else unreadable  # (manifest pointer, why)
+        self.problems = [] if problems is None else problems  # in document files
 
 
 def boundary(manifest: Path) -> Path:

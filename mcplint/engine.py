@@ -11,7 +11,6 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any, Callable
 
@@ -21,23 +20,24 @@ from mcplint.findings import Finding, Location, make_finding
 from mcplint.sourcemap import SourceMap, join, resolve, split
 
 
-@dataclass(frozen=True)
 class Mount:
     """A part of the evaluated document that comes from a file (the manifest, a document)."""
 
-    prefix: str  # e.g. /manifest, /declared/resource_metadata
-    file: str
-    source_map: SourceMap
-    base: str = ""  # where the part sits in the file's own document
+    def __init__(self, prefix: str, file: str, source_map: SourceMap, base: str = "") -> None:
+        self.prefix = prefix  # e.g. /manifest, /declared/resource_metadata
+        self.file = file
+        self.source_map = source_map
+        self.base = base  # where the part sits in the file's own document
 
 
-@dataclass
 class Context:
     """One evaluation: the document, where its parts come from, and who asked."""
 
-    document: dict[str, Any]
-    mounts: list[Mount] = field(default_factory=list)
-    manifest: str | None = None
+    def __init__(self, document: dict[str, Any], mounts: list[Mount] | None = None,
+                 manifest: str | None = None) -> None:
+        self.document = document
+        self.mounts = [] if mounts is None else mounts
+        self.manifest = manifest
 
     def mount_for(self, pointer: str) -> Mount | None:
         best = None

@@ -3,38 +3,41 @@
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, field, replace
 from typing import Any
 
 from mcplint.catalog import SEVERITIES, Rule
 from mcplint.sourcemap import Span
 
 
-@dataclass(frozen=True)
 class Location:
     """A place in a file; `file` is None for findings about a URL with no manifest (probe)."""
 
-    file: str | None
-    pointer: str
-    span: Span | None
-    anchor: str = ""  # the pointer in the evaluated document, for "one root cause" grouping
+    def __init__(self, file: str | None, pointer: str, span: Span | None, anchor: str = "") -> None:
+        self.file = file
+        self.pointer = pointer
+        self.span = span
+        self.anchor = anchor  # the pointer in the evaluated document, for "one root cause" grouping
 
 
-@dataclass(frozen=True)
 class Finding:
-    code: str
-    name: str
-    severity: str
-    symptom: str
-    message: str
-    location: Location
-    source: str = "declared"  # declared (static) or live
-    evidence: dict[str, Any] | None = None
-    fingerprint: str = ""
-    manifest: str | None = None
-    related: tuple[tuple[Location, str], ...] = ()
-    suppression: dict[str, str] | None = None  # {"kind": "inline"|"baseline", "reason": ...}
-    value_hash: str = ""  # of the value at fault; the baseline re-keys findings with it
+    def __init__(self, code: str, name: str, severity: str, symptom: str, message: str,
+                 location: Location, source: str = "declared",
+                 evidence: dict[str, Any] | None = None, fingerprint: str = "",
+                 manifest: str | None = None, related: tuple[tuple[Location, str], ...] = (),
+                 suppression: dict[str, str] | None = None, value_hash: str = "") -> None:
+        self.code = code
+        self.name = name
+        self.severity = severity
+        self.symptom = symptom
+        self.message = message
+        self.location = location
+        self.source = source  # declared (static) or live
+        self.evidence = evidence
+        self.fingerprint = fingerprint
+        self.manifest = manifest
+        self.related = related
+        self.suppression = suppression  # {"kind": "inline"|"baseline", "reason": ...}
+        self.value_hash = value_hash  # of the value at fault; the baseline re-keys findings with it
 
     @property
     def file(self) -> str | None:
@@ -56,7 +59,7 @@ class Finding:
         return (self.file or "", self.line or 0, self.column or 0, self.code, self.message)
 
     def with_(self, **changes: Any) -> Finding:
-        return replace(self, **changes)
+        return Finding(**{**vars(self), **changes})
 
 
 def severity_rank(severity: str) -> int:
@@ -97,11 +100,13 @@ def make_finding(rule: Rule, message: str, location: Location, value: Any, *,
     )
 
 
-@dataclass
 class FileResult:
     """Everything one manifest produced."""
 
-    path: str
-    findings: list[Finding] = field(default_factory=list)
-    rules_run: frozenset[str] = frozenset()
-    live: dict[str, Any] | None = None  # the live facts, after `verify`
+    def __init__(self, path: str, findings: list[Finding] | None = None,
+                 rules_run: frozenset[str] = frozenset(),
+                 live: dict[str, Any] | None = None) -> None:
+        self.path = path
+        self.findings = [] if findings is None else findings
+        self.rules_run = rules_run
+        self.live = live  # the live facts, after `verify`

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterable
-from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from mcplint.catalog import PROFILES, Catalog
@@ -16,27 +15,37 @@ class UsageError(ValueError):
     """Bad options or configuration: exit code 2, with this one-line message."""
 
 
-@dataclass
 class Settings:
-    cli_profile: str | None = None
-    config_profile: str | None = None
-    select: tuple[str, ...] | None = None
-    ignore: tuple[str, ...] = ()
-    severity: dict[str, str] = field(default_factory=dict)  # code -> severity
-    per_file_ignores: dict[str, tuple[str, ...]] = field(default_factory=dict)  # glob -> codes
-    fail_on: str = "error"
-    no_suppress: bool = False
-    exclude: tuple[str, ...] = ()
-    force_exclude: bool = False
-    # From the config file (mcplint/config.py); CLI options replace what they name.
-    config_file: str | None = None  # as messages show it
-    root: Path | None = None  # the folder exclude and per-file-ignores globs are relative to
-    origins: dict[str, str] = field(default_factory=dict)  # key -> where a value came from
-    policy_dirs: tuple[Path, ...] = ()
-    egress_ranges: Path | None = None
-    baseline: Path | None = None
-    live_timeout: float | None = None  # live.timeout, for verify when --timeout is not given
-    live_nameservers: tuple[str, ...] = ()  # live.nameservers, when --nameserver is not given
+    def __init__(self, cli_profile: str | None = None, config_profile: str | None = None,
+                 select: tuple[str, ...] | None = None, ignore: tuple[str, ...] = (),
+                 severity: dict[str, str] | None = None,
+                 per_file_ignores: dict[str, tuple[str, ...]] | None = None, fail_on: str = "error",
+                 no_suppress: bool = False, exclude: tuple[str, ...] = (),
+                 force_exclude: bool = False, config_file: str | None = None,
+                 root: Path | None = None, origins: dict[str, str] | None = None,
+                 policy_dirs: tuple[Path, ...] = (), egress_ranges: Path | None = None,
+                 baseline: Path | None = None, live_timeout: float | None = None,
+                 live_nameservers: tuple[str, ...] = ()) -> None:
+        self.cli_profile = cli_profile
+        self.config_profile = config_profile
+        self.select = select
+        self.ignore = ignore
+        self.severity = {} if severity is None else severity  # code -> severity
+        # glob -> codes
+        self.per_file_ignores = {} if per_file_ignores is None else per_file_ignores
+        self.fail_on = fail_on
+        self.no_suppress = no_suppress
+        self.exclude = exclude
+        self.force_exclude = force_exclude
+        # From the config file (mcplint/config.py); CLI options replace what they name.
+        self.config_file = config_file  # as messages show it
+        self.root = root  # the folder exclude and per-file-ignores globs are relative to
+        self.origins = {} if origins is None else origins  # key -> where a value came from
+        self.policy_dirs = policy_dirs
+        self.egress_ranges = egress_ranges
+        self.baseline = baseline
+        self.live_timeout = live_timeout  # live.timeout, for verify when --timeout is not given
+        self.live_nameservers = live_nameservers  # live.nameservers, when --nameserver is not given
 
     def profile_for(self, manifest_profile: object) -> str:
         """CLI first, then the manifest's `profile`, then the config's."""
@@ -106,4 +115,4 @@ def checked(catalog: Catalog, settings: Settings) -> Settings:
             raise UsageError(f"{settings.origin('severity')}: '{name}' is not a rule code or "
                              "name (see `mcplint rules`)")
         severity[rule.code] = level
-    return replace(settings, severity=severity)
+    return Settings(**{**vars(settings), "severity": severity})

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from typing import NamedTuple
 
 
@@ -63,12 +62,13 @@ def resolve(document: object, pointer: str) -> object:
     return value
 
 
-@dataclass
 class SourceMap:
     """Spans of the values (and of mapping keys) of one parsed document."""
 
-    values: dict[str, Span] = field(default_factory=dict)
-    keys: dict[str, Span] = field(default_factory=dict)
+    def __init__(self, values: dict[str, Span] | None = None,
+                 keys: dict[str, Span] | None = None) -> None:
+        self.values = {} if values is None else values
+        self.keys = {} if keys is None else keys
 
     def value_span(self, pointer: str) -> Span:
         """The span of the value at `pointer`, or of its closest located ancestor."""

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
 
 from mcplint.sourcemap import Span
 
@@ -20,14 +19,15 @@ _DIRECTIVE = re.compile(
 )
 
 
-@dataclass
 class Directive:
-    kind: str  # disable or disable-file
-    names: list[str]  # as written
-    reason: str
-    span: Span
-    codes: dict[str, str] = field(default_factory=dict)  # name as written -> resolved code
-    used: set[str] = field(default_factory=set)  # codes that suppressed something
+    def __init__(self, kind: str, names: list[str], reason: str, span: Span,
+                 codes: dict[str, str] | None = None, used: set[str] | None = None) -> None:
+        self.kind = kind  # disable or disable-file
+        self.names = names  # as written
+        self.reason = reason
+        self.span = span
+        self.codes = {} if codes is None else codes  # name as written -> resolved code
+        self.used = set() if used is None else used  # codes that suppressed something
 
     def covers(self, code: str, line: int | None) -> bool:
         if code not in self.codes.values():

@@ -10,7 +10,6 @@ core schema, so `yes`/`no`/`on`/`off` stay strings.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -43,25 +42,27 @@ _NAN = re.compile(r"\.(?:nan|NaN|NAN)\Z")
 _MAX_DIGITS = 100
 
 
-@dataclass(frozen=True)
 class Problem:
     """Something wrong with the input itself, before any schema or rule looks at it."""
 
-    code: str  # MCP001 (syntax), MCP002 (duplicate key), MCP003 (unsafe)
-    message: str
-    span: Span
-    pointer: str = ""
+    def __init__(self, code: str, message: str, span: Span, pointer: str = "") -> None:
+        self.code = code  # MCP001 (syntax), MCP002 (duplicate key), MCP003 (unsafe)
+        self.message = message
+        self.span = span
+        self.pointer = pointer
 
 
-@dataclass
 class Loaded:
     """A parsed document: the plain data, where each part of it is, and what went wrong."""
 
-    data: Any = None
-    source_map: SourceMap = field(default_factory=SourceMap)
-    problems: list[Problem] = field(default_factory=list)
-    text: str = ""
-    fatal: bool = False  # the data could not be built (syntax, size, bomb): only problems count
+    def __init__(self, data: Any = None, source_map: SourceMap | None = None,
+                 problems: list[Problem] | None = None, text: str = "",
+                 fatal: bool = False) -> None:
+        self.data = data
+        self.source_map = SourceMap() if source_map is None else source_map
+        self.problems = [] if problems is None else problems
+        self.text = text
+        self.fatal = fatal  # the data could not be built (syntax, size, bomb): only problems count
 
 
 class _Stop(Exception):
@@ -170,19 +171,22 @@ def _resolve_tagged(tag: str, value: str) -> Any:
     return float(resolved) if kind == "float" else resolved
 
 
-@dataclass
 class _Frame:
     """An open mapping or sequence while its events stream in."""
 
-    value: dict[str, Any] | list[Any]
-    pointer: str
-    start: Any
-    anchor: str | None
-    nodes_at_start: int
-    key: str | None = None  # mappings: the key waiting for its value
-    key_span: Span | None = None
-    awaiting_key: bool = True
-    first_key_spans: dict[str, Span] = field(default_factory=dict)
+    def __init__(self, value: dict[str, Any] | list[Any], pointer: str, start: Any,
+                 anchor: str | None, nodes_at_start: int, key: str | None = None,
+                 key_span: Span | None = None, awaiting_key: bool = True,
+                 first_key_spans: dict[str, Span] | None = None) -> None:
+        self.value = value
+        self.pointer = pointer
+        self.start = start
+        self.anchor = anchor
+        self.nodes_at_start = nodes_at_start
+        self.key = key  # mappings: the key waiting for its value
+        self.key_span = key_span
+        self.awaiting_key = awaiting_key
+        self.first_key_spans = {} if first_key_spans is None else first_key_spans
 
 
 class _Builder:

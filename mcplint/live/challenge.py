@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
 
 _TOKEN = r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+"
 _SCHEME = re.compile(rf"\s*({_TOKEN})(?=\s|,|$)")
@@ -11,11 +10,12 @@ _PARAM = re.compile(rf"\s*({_TOKEN})\s*=\s*(?:\"((?:[^\"\\]|\\.)*)\"|({_TOKEN}))
 _TOKEN68 = re.compile(r"\s*([A-Za-z0-9\-._~+/]+=*)\s*(?=,|$)")
 
 
-@dataclass
 class Challenge:
-    scheme: str
-    params: dict[str, str] = field(default_factory=dict)
-    token68: str | None = None
+    def __init__(self, scheme: str, params: dict[str, str] | None = None,
+                 token68: str | None = None) -> None:
+        self.scheme = scheme
+        self.params = {} if params is None else params
+        self.token68 = token68
 
 
 def parse(values: list[str]) -> list[Challenge]:

@@ -9,7 +9,6 @@ first lookup's thread, so its import overlaps the first HTTP round trips.
 from __future__ import annotations
 
 import threading
-from dataclasses import dataclass, field
 from typing import Any
 
 from mcplint.facts.addresses import parse_address
@@ -18,15 +17,17 @@ from mcplint.live.options import Endpoint, LiveOptions
 LOOKUP_SECONDS = 10.0
 
 
-@dataclass
 class Lookup:
     """One resolver group's answers for one name."""
 
-    a: list[str] = field(default_factory=list)
-    aaaa: list[str] = field(default_factory=list)
-    error: str | None = None  # NXDOMAIN, SERVFAIL, REFUSED, timeout, no answer...
-    answered: bool = False  # some resolver responded (an NXDOMAIN is a response)
-    resolver: str | None = None
+    def __init__(self, a: list[str] | None = None, aaaa: list[str] | None = None,
+                 error: str | None = None, answered: bool = False,
+                 resolver: str | None = None) -> None:
+        self.a = [] if a is None else a
+        self.aaaa = [] if aaaa is None else aaaa
+        self.error = error  # NXDOMAIN, SERVFAIL, REFUSED, timeout, no answer...
+        self.answered = answered  # some resolver responded (an NXDOMAIN is a response)
+        self.resolver = resolver
 
     def to_json(self) -> dict[str, Any]:
         return {"a": self.a, "aaaa": self.aaaa, "error": self.error, "answered": self.answered,

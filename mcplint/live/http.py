@@ -22,7 +22,6 @@ import ssl
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -38,39 +37,45 @@ NOT_REPEATABLE = {"registration"}  # steps that create something: never sent twi
 _SECRET_FIELDS = {"client_secret", "refresh_token", "code", "code_verifier", "password"}
 
 
-@dataclass
 class Target:
     """Where a request goes, or why it does not go anywhere."""
 
-    address: str | None = None
-    port: int = 443
-    error: str | None = None  # dns, not-public
-    detail: str | None = None
-    explicit: bool = False  # chosen by --connect-to
+    def __init__(self, address: str | None = None, port: int = 443, error: str | None = None,
+                 detail: str | None = None, explicit: bool = False) -> None:
+        self.address = address
+        self.port = port
+        self.error = error  # dns, not-public
+        self.detail = detail
+        self.explicit = explicit  # chosen by --connect-to
 
 
-@dataclass
 class Exchange:
     """One request and what came back: the evidence behind live facts."""
 
-    id: str
-    step: str
-    method: str
-    url: str
-    host: str
-    at: str  # the manifest field findings about this request are located at
-    request_headers: dict[str, str] = field(default_factory=dict)
-    request_body: bytes = b""
-    status: int | None = None
-    headers: list[tuple[str, str]] = field(default_factory=list)  # lower-case names
-    body: bytes = b""
-    truncated: bool = False
-    elapsed_ms: float = 0.0
-    started_ms: float = 0.0  # since the verification started: the timeline of the run
-    error: str | None = None  # dns, not-public, refused, timeout, reset, tls, protocol, deadline
-    detail: str | None = None
-    connected_to: str | None = None
-    settled: bool = False  # sent, or failed before it could be (Fetcher.wait_settled)
+    def __init__(self, id: str, step: str, method: str, url: str, host: str, at: str,
+                 request_headers: dict[str, str] | None = None, request_body: bytes = b"",
+                 status: int | None = None, headers: list[tuple[str, str]] | None = None,
+                 body: bytes = b"", truncated: bool = False, elapsed_ms: float = 0.0,
+                 started_ms: float = 0.0, error: str | None = None, detail: str | None = None,
+                 connected_to: str | None = None, settled: bool = False) -> None:
+        self.id = id
+        self.step = step
+        self.method = method
+        self.url = url
+        self.host = host
+        self.at = at  # the manifest field findings about this request are located at
+        self.request_headers = {} if request_headers is None else request_headers
+        self.request_body = request_body
+        self.status = status
+        self.headers = [] if headers is None else headers  # lower-case names
+        self.body = body
+        self.truncated = truncated
+        self.elapsed_ms = elapsed_ms
+        self.started_ms = started_ms  # since the verification started: the timeline of the run
+        self.error = error  # dns, not-public, refused, timeout, reset, tls, protocol, deadline
+        self.detail = detail
+        self.connected_to = connected_to
+        self.settled = settled  # sent, or failed before it could be (Fetcher.wait_settled)
 
     @property
     def answered(self) -> bool:

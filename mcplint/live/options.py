@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import ipaddress
-from dataclasses import dataclass, field
 from pathlib import Path
 
 from mcplint.settings import UsageError
@@ -12,29 +11,35 @@ from mcplint.settings import UsageError
 DEFAULT_NAMESERVERS = (("1.1.1.1", 53), ("8.8.8.8", 53), ("9.9.9.9", 53))
 
 
-@dataclass(frozen=True)
 class Endpoint:
-    host: str
-    port: int
+    def __init__(self, host: str, port: int) -> None:
+        self.host = host
+        self.port = port
 
     def __str__(self) -> str:
         return f"[{self.host}]:{self.port}" if ":" in self.host else f"{self.host}:{self.port}"
 
 
-@dataclass
 class LiveOptions:
-    timeout: float = 30.0
-    deadline: float = 120.0
-    nameservers: tuple[Endpoint, ...] = tuple(Endpoint(h, p) for h, p in DEFAULT_NAMESERVERS)
-    system_resolver: Endpoint | None = None  # None: the machine's own configuration
-    system_resolver_off: bool = False  # --system-resolver none
-    connect_to: dict[tuple[str, int], Endpoint] = field(default_factory=dict)
-    ca_bundle: Path | None = None
-    user_agent: str | None = None
-    probe_registration: bool = False
-    send_credentials: bool = False
-    record: Path | None = None
-    progress: bool = False
+    def __init__(self, timeout: float = 30.0, deadline: float = 120.0,
+                 nameservers: tuple[Endpoint, ...] | None = None,
+                 system_resolver: Endpoint | None = None, system_resolver_off: bool = False,
+                 connect_to: dict[tuple[str, int], Endpoint] | None = None,
+                 ca_bundle: Path | None = None, user_agent: str | None = None,
+                 probe_registration: bool = False, send_credentials: bool = False,
+                 record: Path | None = None, progress: bool = False) -> None:
+        self.timeout = timeout
+        self.deadline = deadline
+        self.nameservers = nameservers or tuple(Endpoint(h, p) for h, p in DEFAULT_NAMESERVERS)
+        self.system_resolver = system_resolver  # None: the machine's own configuration
+        self.system_resolver_off = system_resolver_off  # --system-resolver none
+        self.connect_to = {} if connect_to is None else connect_to
+        self.ca_bundle = ca_bundle
+        self.user_agent = user_agent
+        self.probe_registration = probe_registration
+        self.send_credentials = send_credentials
+        self.record = record
+        self.progress = progress
 
 
 def parse_host_port(text: str, default_port: int, option: str) -> Endpoint:

@@ -5,7 +5,6 @@ from __future__ import annotations
 import os
 from collections import Counter
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from importlib import import_module
 from pathlib import Path
 from typing import IO, Any
@@ -20,17 +19,19 @@ FORMATS = {"text": "text", "json": "jsonreport", "sarif": "sarif", "github": "gi
            "junit": "junit", "markdown": "markdown"}
 
 
-@dataclass
 class Report:
     """The outcome of one run, for every reporter."""
 
-    command: str  # check, verify or probe
-    results: list[FileResult]
-    catalog: Catalog
-    color: bool = False
-    verbosity: int = 0
-    extras: dict[str, Any] = field(default_factory=dict)  # e.g. the baseline's stale entries
-    fail_on: str = "error"  # what fails the run: junit reports only these as failures
+    def __init__(self, command: str, results: list[FileResult], catalog: Catalog,
+                 color: bool = False, verbosity: int = 0, extras: dict[str, Any] | None = None,
+                 fail_on: str = "error") -> None:
+        self.command = command  # check, verify or probe
+        self.results = results
+        self.catalog = catalog
+        self.color = color
+        self.verbosity = verbosity
+        self.extras = {} if extras is None else extras  # e.g. the baseline's stale entries
+        self.fail_on = fail_on  # what fails the run: junit reports only these as failures
 
     @property
     def findings(self) -> list[Finding]:
