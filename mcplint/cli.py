@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import gc
 import os
 import sys
 from collections.abc import Callable
@@ -321,6 +322,9 @@ def entry() -> NoReturn:
     process ends without tearing the interpreter down: freeing every module and object
     would cost a tenth of a `check`, and nothing of mcplint's is left to run at exit
     (reports are closed when written, the probing process is reaped)."""
+    # A run is short and builds almost no reference cycles: collecting the youngest
+    # generation every 700 new containers (the default) costs ~5% of start-up for nothing.
+    gc.set_threshold(100_000, 10, 10)
     try:
         main(prog_name="mcplint")
         code: object = EXIT_OK

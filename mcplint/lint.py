@@ -26,11 +26,11 @@ if TYPE_CHECKING:
 # probes, so that the probes need not wait for those imports (mcplint/live/worker.py).
 
 class LiveProbes(Protocol):
-    """Live verification plugs in here (mcplint/live/runner.py): `expect` says how many
-    manifests are coming, `start` begins verifying a loaded manifest and returns what
-    waits for its live facts."""
+    """Live verification plugs in here (mcplint/live/runner.py): `begin` gives it the run's
+    settings and how many manifests are coming, `start` begins verifying a loaded manifest
+    and returns what waits for its live facts."""
 
-    def expect(self, count: int) -> None: ...
+    def begin(self, settings: Settings, count: int) -> None: ...
 
     def start(self, display: str, manifest: dict[str, Any], declared: dict[str, Any],
               data: dict[str, Any], profile: str) -> Callable[[], dict[str, Any]]: ...

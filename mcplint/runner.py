@@ -115,7 +115,7 @@ def run(command: str, paths: tuple[str, ...], options: dict[str, Any],
     manifests = discover.select(paths, settings.exclude, settings.force_exclude, settings.relative)
     linter = Linter(catalog, settings, mode="live" if live else "static", live=live)
     if live is not None:
-        live.expect(len(manifests))
+        live.begin(settings, len(manifests))
     results = lint_all(linter, manifests) if live is None else [
         linter.lint(path, shown) for path, shown in manifests]
     extras: dict[str, Any] = {}

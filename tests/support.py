@@ -70,7 +70,7 @@ class GivenLiveFacts:
     def __init__(self, live: Mapping[str, Any]) -> None:
         self.live = live
 
-    def expect(self, count: int) -> None:
+    def begin(self, *_: Any) -> None:
         pass
 
     def start(self, *_: Any) -> Callable[[], dict[str, Any]]:

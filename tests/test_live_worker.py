@@ -4,6 +4,7 @@ is one clear error, not a hang."""
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import socket
@@ -40,10 +41,10 @@ def _options() -> LiveOptions:
     return LiveOptions(timeout=5, deadline=20, system_resolver_off=True)
 
 
-def _job(server: ScriptedServer) -> dict[str, Any]:
+def _job(server: ScriptedServer, options: LiveOptions | None = None) -> dict[str, Any]:
     manifest = {"version": 1, "server": {"url": server.url("/mcp")}, "auth": {"type": "none"}}
     return {"manifest": manifest, "declared": {}, "data": load_builtin().data,
-            "profile": "local"}
+            "profile": "local", "options": (options or _options()).to_json()}
 
 
 def _post(answer: dict[str, Any]) -> dict[str, Any]:
@@ -54,7 +55,7 @@ def _post(answer: dict[str, Any]) -> dict[str, Any]:
 
 def test_jobs_are_answered_in_order(servers: tuple[ScriptedServer, ScriptedServer]) -> None:
     mcp, missing = servers
-    probes = worker.Worker(_options())
+    probes = worker.Worker(None)
     pid = probes.pid
     try:
         probes.submit(_job(mcp))
@@ -84,7 +85,7 @@ def _assert_gone(pid: int) -> None:
 def test_the_worker_ends_by_itself_after_the_last_job(
         servers: tuple[ScriptedServer, ScriptedServer]) -> None:
     mcp, _ = servers
-    probes = worker.Worker(_options())
+    probes = worker.Worker(None)
     pid = probes.pid or 0
     try:
         probes.submit(_job(mcp), last=True)
@@ -101,7 +102,7 @@ def test_the_fallback_in_process_sees_the_same(
     mcp, _ = servers
     answers = []
     for kind in (worker.Worker, worker.InProcess):
-        probes = kind(_options())
+        probes = kind(None)
         try:
             probes.submit(_job(mcp))
             answers.append(probes.result())
@@ -120,7 +121,7 @@ def test_a_worker_killed_mid_job_is_a_clean_error(
         connection.recv(1)  # hold the request: the worker stays mid-job
 
     silent = ScriptedServer(never)
-    probes = worker.Worker(_options())
+    probes = worker.Worker(None)
     try:
         probes.submit(_job(silent))
         os.kill(probes.pid or 0, signal.SIGKILL)
@@ -134,7 +135,7 @@ def test_a_worker_killed_mid_job_is_a_clean_error(
 def test_a_job_for_a_dead_worker_is_a_clean_error(
         servers: tuple[ScriptedServer, ScriptedServer]) -> None:
     mcp, _ = servers
-    probes = worker.Worker(_options())
+    probes = worker.Worker(None)
     os.kill(probes.pid or 0, signal.SIGKILL)
     os.waitid(os.P_PID, probes.pid or 0, os.WEXITED | os.WNOWAIT)  # it is gone
     try:
@@ -144,18 +145,35 @@ def test_a_job_for_a_dead_worker_is_a_clean_error(
         probes.close()
 
 
-def test_a_usage_error_in_the_worker_reaches_the_parent_as_one(
-        servers: tuple[ScriptedServer, ScriptedServer], monkeypatch: pytest.MonkeyPatch) -> None:
+def test_live_options_cross_over_as_json() -> None:
+    from mcplint.live.runner import options_from
+
+    options = options_from({"timeout": 7, "deadline": 9, "nameserver": ["127.0.0.1:5353"],
+                            "system_resolver": "[::1]:53",
+                            "connect_to": ["a.example.com:443:127.0.0.1:8443"],
+                            "ca_bundle": "/tmp/ca.pem", "user_agent": "ua",
+                            "probe_registration": True, "record": "/tmp/r.json"})
+    again = LiveOptions.from_json(json.loads(json.dumps(options.to_json())))
+    assert again.to_json() == options.to_json()
+    assert str(again.system_resolver) == "[::1]:53"
+    assert str(again.connect_to[("a.example.com", 443)]) == "127.0.0.1:8443"
+    assert (again.timeout, again.deadline, again.probe_registration) == (7.0, 9.0, True)
+
+
+@pytest.mark.parametrize("kind", [worker.Worker, worker.InProcess])
+def test_a_usage_error_in_the_verification_reaches_the_caller_as_one(
+        servers: tuple[ScriptedServer, ScriptedServer], monkeypatch: pytest.MonkeyPatch,
+        kind: Any) -> None:
     from mcplint.settings import UsageError
 
     mcp, _ = servers
     monkeypatch.delenv("MCPLINT_WORKER_TEST_TOKEN", raising=False)
     options = _options()
     options.send_credentials = True
-    job = _job(mcp)
+    job = _job(mcp, options)
     job["manifest"]["auth"] = {"type": "static-headers",
                                "headers": {"X-Key": "${MCPLINT_WORKER_TEST_TOKEN}"}}
-    probes = worker.Worker(options)
+    probes = kind(None)
     try:
         probes.submit(job)
         with pytest.raises(UsageError, match="MCPLINT_WORKER_TEST_TOKEN"):

@@ -5,7 +5,7 @@ from __future__ import annotations
 import sys
 from typing import Any
 
-from mcplint.live.runner import LiveRunner, options_from
+from mcplint.live.runner import LiveRunner, options_from, write_record
 
 EXIT_NO_NETWORK = 3
 
@@ -28,7 +28,7 @@ def _no_resolver(code: int) -> int:
 
 
 def verify(paths: tuple[str, ...], options: dict[str, Any]) -> int:
-    with LiveRunner(_live_options(options)) as live:
+    with LiveRunner(options) as live:
         # Imported once the probing process has started, so that its imports and the
         # linter's run side by side (mcplint/live/worker.py).
         from mcplint import runner
@@ -71,9 +71,8 @@ def probe(url: str, options: dict[str, Any]) -> int:
     result = linter.finish(url, drop_overridden(findings, catalog.rules), profile, texts={})
     result.live = live
     if live_options.record is not None:
-        recorder = LiveRunner(live_options)
-        recorder.records.append({"manifest": None, "url": url, "requests": verification.records()})
-        recorder.write_record()
+        write_record(live_options.record,
+                     [{"manifest": None, "url": url, "requests": verification.records()}])
     runner.emit("probe", [result], catalog, settings, options, pairs, text=checklist)
     code = runner.exit_code([result], settings.fail_on)
     return _no_resolver(code) if live.get("resolvers_answered") is False else code

@@ -22,6 +22,7 @@ import ssl
 import threading
 import time
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -157,7 +158,7 @@ def _redact_body(body: bytes) -> str:
     return text
 
 
-def ssl_context(options: LiveOptions) -> ssl.SSLContext:
+def ssl_context(ca_bundle: Path | None) -> ssl.SSLContext:
     """Verification against the system's CAs (plus --ca-bundle), TLS 1.2 at least."""
     context = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)  # hostname and chain checks on
     paths = ssl.get_default_verify_paths()
@@ -168,8 +169,8 @@ def ssl_context(options: LiveOptions) -> ssl.SSLContext:
     else:
         context.load_default_certs()
     context.minimum_version = ssl.TLSVersion.TLSv1_2  # older TLS is a finding (MCP309)
-    if options.ca_bundle is not None:
-        context.load_verify_locations(cafile=str(options.ca_bundle))
+    if ca_bundle is not None:
+        context.load_verify_locations(cafile=str(ca_bundle))
     return context
 
 
@@ -243,7 +244,7 @@ class Fetcher:
         self.deadline_at = deadline_at
         self.started_at = deadline_at - options.deadline
         self.user_agent = user_agent
-        self.context = context or ssl_context(options)
+        self.context = context or ssl_context(options.ca_bundle)
         self.exchanges: list[Exchange] = []
         self._settled = 0  # requests sent, or given up before they could be
         self._settled_changed = threading.Condition()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ipaddress
 from pathlib import Path
+from typing import Any
 
 from mcplint.settings import UsageError
 
@@ -40,6 +41,39 @@ class LiveOptions:
         self.send_credentials = send_credentials
         self.record = record
         self.progress = progress
+
+    def to_json(self) -> dict[str, Any]:
+        """The options as JSON, as jobs carry them to the probing process."""
+        def endpoint(value: Endpoint | None) -> list[Any] | None:
+            return None if value is None else [value.host, value.port]
+
+        return {"timeout": self.timeout, "deadline": self.deadline,
+                "nameservers": [endpoint(e) for e in self.nameservers],
+                "system_resolver": endpoint(self.system_resolver),
+                "system_resolver_off": self.system_resolver_off,
+                "connect_to": [[host, port, *endpoint(target)]  # type: ignore[misc]
+                               for (host, port), target in self.connect_to.items()],
+                "ca_bundle": None if self.ca_bundle is None else str(self.ca_bundle),
+                "user_agent": self.user_agent, "probe_registration": self.probe_registration,
+                "send_credentials": self.send_credentials,
+                "record": None if self.record is None else str(self.record),
+                "progress": self.progress}
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> LiveOptions:
+        system = data["system_resolver"]
+        return cls(
+            timeout=data["timeout"], deadline=data["deadline"],
+            nameservers=tuple(Endpoint(host, port) for host, port in data["nameservers"]),
+            system_resolver=None if system is None else Endpoint(*system),
+            system_resolver_off=data["system_resolver_off"],
+            connect_to={(host, port): Endpoint(address, target_port)
+                        for host, port, address, target_port in data["connect_to"]},
+            ca_bundle=None if data["ca_bundle"] is None else Path(data["ca_bundle"]),
+            user_agent=data["user_agent"], probe_registration=data["probe_registration"],
+            send_credentials=data["send_credentials"],
+            record=None if data["record"] is None else Path(data["record"]),
+            progress=data["progress"])
 
 
 def parse_host_port(text: str, default_port: int, option: str) -> Endpoint:

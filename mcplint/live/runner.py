@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from mcplint.live.options import LiveOptions, parse_connect_to, parse_nameserver
-from mcplint.settings import UsageError
+from mcplint.settings import Settings, UsageError
 
 
 def options_from(cli: dict[str, Any], config_timeout: float | None = None,
@@ -49,45 +49,52 @@ def options_from(cli: dict[str, Any], config_timeout: float | None = None,
 class LiveRunner:
     """Verifications for the linter: each starts the moment its manifest has loaded and is
     collected after the manifest's static check (see mcplint/live/worker.py). Use it as a
-    context manager: entering starts the probing process."""
+    context manager: entering starts the probing process, before anything else is done;
+    `begin` gives it the run's settings (the live options also come from the config)."""
 
-    def __init__(self, options: LiveOptions) -> None:
-        self.options = options
+    def __init__(self, cli: dict[str, Any]) -> None:
+        self.cli = cli
+        self.options: LiveOptions | None = None  # known once the config is read (begin)
         self.records: list[dict[str, Any]] = []
         self.no_resolver = False  # some verification got no answer from any resolver
         self._probes: Any = None
-        self._expected: int | None = None  # manifests the run will verify, if known
+        self._expected = 0  # manifests the run will verify
         self._started = 0
 
     def __enter__(self) -> LiveRunner:
         from mcplint.live import worker
 
-        self._probes = (worker.Worker(self.options) if worker.forking()
-                        else worker.InProcess(self.options))
+        ca_bundle = Path(self.cli["ca_bundle"]) if self.cli.get("ca_bundle") else None
+        self._probes = (worker.Worker(ca_bundle) if worker.forking()
+                        else worker.InProcess(ca_bundle))
         return self
 
     def __exit__(self, *_: object) -> None:
         self._probes.close()
 
-    def expect(self, count: int) -> None:
-        """How many manifests the run has: the last one's job lets the worker end early."""
+    def begin(self, settings: Settings, count: int) -> None:
+        """The run's settings, and how many manifests it has (the last one's job lets the
+        worker end early)."""
+        self.options = options_from(self.cli, settings.live_timeout, settings.live_nameservers)
         self._expected = count
 
     def start(self, display: str, manifest: dict[str, Any], declared: dict[str, Any],
               data: dict[str, Any], profile: str) -> Callable[[], dict[str, Any]]:
         """Start verifying one manifest; the returned function waits for its live facts."""
+        assert self.options is not None, "begin() first"
         if self.options.progress:
             print(f"mcplint: verifying {display} against the live endpoints", file=sys.stderr)
         self._started += 1
         self._probes.submit({"manifest": manifest, "declared": declared, "data": data,
-                             "profile": profile}, last=self._started == self._expected)
+                             "profile": profile, "options": self.options.to_json()},
+                            last=self._started == self._expected)
 
         def result() -> dict[str, Any]:
             answer = self._probes.result()
             live: dict[str, Any] = answer["live"]
             if live.get("resolvers_answered") is False:
                 self.no_resolver = True
-            if self.options.record is not None:
+            if answer["records"] is not None:
                 self.records.append({"manifest": display, "elapsed_ms": live["elapsed_ms"],
                                      "requests": answer["records"]})
             return live
@@ -95,10 +102,14 @@ class LiveRunner:
         return result
 
     def write_record(self) -> None:
-        if self.options.record is None:
-            return
-        from mcplint import __version__
-        from mcplint.report import write_atomically
+        if self.options is not None and self.options.record is not None:
+            write_record(self.options.record, self.records)
 
-        document = {"tool": f"mcplint {__version__}", "verifications": self.records}
-        write_atomically(self.options.record, lambda out: json.dump(document, out, indent=2))
+
+def write_record(path: Path, verifications: list[dict[str, Any]]) -> None:
+    """The --record file: every request of every verification, secrets redacted."""
+    from mcplint import __version__
+    from mcplint.report import write_atomically
+
+    document = {"tool": f"mcplint {__version__}", "verifications": verifications}
+    write_atomically(path, lambda out: json.dump(document, out, indent=2))

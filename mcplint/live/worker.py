@@ -2,10 +2,11 @@
 
 A verification is mostly waiting on the network; the static check of the same manifest is
 all CPU. In one interpreter they share one lock, and the live stack's imports (ssl, h11,
-dnspython) queue behind the static ones. So the run forks a worker before it reads any
-manifest: the worker imports the live stack on the other core while the parent reads the
-manifest, the parent sends each manifest as a job the moment it has loaded, and checks it
-statically while the worker's requests wait for their answers. The worker also keeps a
+dnspython) queue behind the static ones. So `verify` forks a worker first thing, before
+it reads the config or any manifest: the worker imports the live stack on the other core
+while the parent imports the linter and reads the manifest; the parent sends each manifest
+(with the live options, which the config may set) as a job the moment it has loaded, and
+checks it statically while the worker's requests wait for their answers. The worker also keeps a
 hostile server's effects (memory, stuck threads) out of the process that writes the report.
 
 Jobs go one way and results the other, in order, as length-prefixed JSON frames over two
@@ -22,10 +23,13 @@ import signal
 import sys
 import threading
 import time
-from typing import Any, NoReturn
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, NoReturn
 
-from mcplint.live.options import LiveOptions
 from mcplint.settings import UsageError
+
+if TYPE_CHECKING:
+    import ssl
 
 BACKSTOP = 15.0  # seconds past a job's deadline before the worker is given up for stuck
 _HEADER = 8  # bytes of a frame's length
@@ -71,10 +75,12 @@ def _read_frame(fd: int) -> dict[str, Any] | None:
 
 
 class Worker:
-    """A forked process that runs one verification per job, in the order sent."""
+    """A forked process that runs one verification per job, in the order sent.
 
-    def __init__(self, options: LiveOptions) -> None:
-        self.options = options
+    Jobs are {"manifest", "declared", "data", "profile", "options"} (the live options as
+    JSON: LiveOptions.to_json); answers are {"live", "records"}."""
+
+    def __init__(self, ca_bundle: Path | None) -> None:
         jobs_read, self._jobs = os.pipe()
         self._results, results_write = os.pipe()
         for stream in (sys.stdout, sys.stderr):  # nothing buffered may be written twice
@@ -83,11 +89,12 @@ class Worker:
         if pid == 0:
             os.close(self._jobs)
             os.close(self._results)
-            _serve(jobs_read, results_write, options)
+            _serve(jobs_read, results_write, ca_bundle)
         os.close(jobs_read)
         os.close(results_write)
         self.pid: int | None = pid
         self._outstanding = 0  # jobs sent and not yet answered
+        self._deadline = 0.0  # of the last job: how long an answer may take
 
     def submit(self, job: dict[str, Any], last: bool = False) -> None:
         """Send a job; after answering the `last` one the worker ends by itself, while
@@ -98,10 +105,11 @@ class Worker:
             raise WorkerError(f"the probing process ended before its job ({self._reap()})") \
                 from None
         self._outstanding += 1
+        self._deadline = job["options"]["deadline"]
 
     def result(self) -> dict[str, Any]:
         """The answer to the oldest job not yet answered."""
-        wait = self.options.deadline + BACKSTOP
+        wait = self._deadline + BACKSTOP
         ready, _, _ = select.select([self._results], [], [], wait)
         if not ready:
             self.close()
@@ -110,11 +118,7 @@ class Worker:
         if answer is None:
             raise WorkerError(f"the probing process ended without answering ({self._reap()})")
         self._outstanding -= 1
-        if "error" in answer:
-            if answer.get("usage"):
-                raise UsageError(answer["error"])
-            raise WorkerError(f"the probing process failed: {answer['error']}")
-        return answer
+        return _answer(answer)
 
     def close(self) -> None:
         """End the worker: with no job left it exits at the end of the jobs pipe; one still
@@ -150,30 +154,51 @@ class Worker:
         return f"exit code {code}" if code >= 0 else f"signal {-code}"
 
 
-def _serve(jobs: int, results: int, options: LiveOptions) -> NoReturn:
+def _answer(answer: dict[str, Any]) -> dict[str, Any]:
+    """An answer, or the error it reports raised here (a usage error stays one)."""
+    if "error" in answer:
+        if answer.get("usage"):
+            raise UsageError(answer["error"])
+        raise WorkerError(f"the probing process failed: {answer['error']}")
+    return answer
+
+
+def _verify(job: dict[str, Any], tls: ssl.SSLContext) -> dict[str, Any]:
+    """One job, start to end: the live facts and, with --record, the requests."""
+    from mcplint.live.options import LiveOptions
+    from mcplint.live.verify import Verification
+
+    options = LiveOptions.from_json(job["options"])
+    verification = Verification(job["manifest"], job["declared"], job["data"], options,
+                                job["profile"], tls=tls)
+    live = verification.run()
+    return {"live": live,
+            "records": verification.records() if options.record is not None else None}
+
+
+def _failure(error: BaseException) -> dict[str, Any]:
+    usage = isinstance(error, UsageError)
+    return {"error": str(error) if usage else f"{type(error).__name__}: {error}",
+            "usage": usage}
+
+
+def _serve(jobs: int, results: int, ca_bundle: Path | None) -> NoReturn:
     """The worker's whole life: import the live stack, then answer jobs until the parent
-    closes the pipe. It never returns into the parent's code."""
+    closes the pipe or the last job is answered. It never returns into the parent's code."""
     code = 0
     try:
         signal.signal(signal.SIGINT, signal.SIG_DFL)  # Ctrl-C: the parent speaks for both
         from mcplint.live.http import ssl_context
-        from mcplint.live.verify import Verification
 
-        tls = ssl_context(options)  # ready before the first job arrives, shared by all
+        tls = ssl_context(ca_bundle)  # ready before the first job arrives, shared by all
         while (job := _read_frame(jobs)) is not None:
-            verification = Verification(job["manifest"], job["declared"], job["data"],
-                                        options, job["profile"], tls=tls)
-            live = verification.run()
-            _write_frame(results, {"live": live, "records": verification.records()
-                                   if options.record is not None else None})
+            _write_frame(results, _verify(job, tls))
             if job["last"]:
                 break
     except BaseException as error:  # reported to the parent, which decides what it means
         code = _FAILED
         try:
-            _write_frame(results, {"error": str(error) if isinstance(error, UsageError)
-                                   else f"{type(error).__name__}: {error}",
-                                   "usage": isinstance(error, UsageError)})
+            _write_frame(results, _failure(error))
         except BaseException:
             pass
     finally:
@@ -183,21 +208,20 @@ def _serve(jobs: int, results: int, options: LiveOptions) -> NoReturn:
 class InProcess:
     """The same jobs, run in a thread of this process (where forking is not safe)."""
 
-    def __init__(self, options: LiveOptions) -> None:
-        self.options = options
+    def __init__(self, ca_bundle: Path | None) -> None:
+        from mcplint.live.http import ssl_context
+
+        self._tls = ssl_context(ca_bundle)
         self._pending: list[tuple[threading.Thread, dict[str, Any]]] = []
 
     def submit(self, job: dict[str, Any], last: bool = False) -> None:
-        from mcplint.live.verify import Verification
-
-        verification = Verification(job["manifest"], job["declared"], job["data"],
-                                    self.options, job["profile"])
         answer: dict[str, Any] = {}
 
         def run() -> None:
-            answer["live"] = verification.run()
-            answer["records"] = (verification.records() if self.options.record is not None
-                                 else None)
+            try:
+                answer.update(_verify(job, self._tls))
+            except BaseException as error:
+                answer.update(_failure(error))
 
         thread = threading.Thread(target=run, daemon=True, name="mcplint-verification")
         thread.start()
@@ -206,9 +230,7 @@ class InProcess:
     def result(self) -> dict[str, Any]:
         thread, answer = self._pending.pop(0)
         thread.join()
-        if "live" not in answer:
-            raise WorkerError("the verification ended without a result")
-        return answer
+        return _answer(answer)
 
     def close(self) -> None:
         self._pending.clear()
