@@ -221,9 +221,10 @@ def _timeline(record: dict[str, Any], wall: float) -> list[str]:
     first = min(r["started_ms"] for r in requests)
     last = max(r["started_ms"] + r["elapsed_ms"] for r in requests)
     elapsed = verification["elapsed_ms"]
-    return [f"   one run with --record ({wall * 1000:.0f} ms): start-up, imports and the static "
-            f"check {wall * 1000 - elapsed:.0f} ms; probes {elapsed:.0f} ms (first request at "
-            f"{first:.0f} ms, last answer at {last:.0f} ms)",
+    return [f"   one run with --record ({wall * 1000:.0f} ms): outside the probes (start-up, "
+            f"imports, reading the manifest before, judging and reporting after; the static "
+            f"check runs during them) {wall * 1000 - elapsed:.0f} ms; probes {elapsed:.0f} ms "
+            f"(first request at {first:.0f} ms, last answer at {last:.0f} ms)",
             *(f"     {r['step']:<14} {r['started_ms']:6.0f} -> {r['started_ms'] + r['elapsed_ms']:6.0f} ms"
               for r in sorted(requests, key=lambda r: r["started_ms"]))]
 

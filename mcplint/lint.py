@@ -170,7 +170,10 @@ class Linter:
         return Evaluator(context, self.schema_test).run(rules, reads_live)
 
     def _prepare_live_checks(self, rules: list[Rule]) -> None:
-        """Compile what the live checks will need (conditions, messages, schema tests)."""
+        """Compile what the live checks will need (conditions, messages, schema tests), and
+        load hashlib, which every finding needs (findings.value_hash) and which takes
+        milliseconds to load OpenSSL."""
+        import hashlib  # noqa: F401
         from mcplint.engine import compile_checks
 
         compile_checks(rules, reads_live=True)

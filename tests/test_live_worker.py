@@ -82,6 +82,30 @@ def _assert_gone(pid: int) -> None:
     raise AssertionError(f"process {pid} is still there")
 
 
+@pytest.mark.parametrize("kind", [worker.Worker, worker.InProcess])
+def test_the_caller_learns_when_the_first_requests_are_out(
+        kind: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(worker, "ON_WAY_WAIT", 5.0)  # only the news can end the wait early
+
+    def slow(connection: socket.socket) -> None:
+        time.sleep(0.5)  # the answer is late, the request is long out
+        _answer(200, b'{"jsonrpc": "2.0", "id": 1, "result": {}}')(connection)
+
+    late = ScriptedServer(slow)
+    probes = kind(None)
+    try:
+        probes.submit(_job(late))
+        started = time.monotonic()
+        probes.wait_on_way()
+        waited = time.monotonic() - started
+        answer = probes.result()
+    finally:
+        probes.close()
+        late.close()
+    assert waited < 0.3  # told long before the answer came (0.5 s) or the wait ended
+    assert _post(answer)["status"] == 200
+
+
 def test_the_worker_ends_by_itself_after_the_last_job(
         servers: tuple[ScriptedServer, ScriptedServer]) -> None:
     mcp, _ = servers

@@ -88,6 +88,9 @@ class LiveRunner:
         self._probes.submit({"manifest": manifest, "declared": declared, "data": data,
                              "profile": profile, "options": self.options.to_json()},
                             last=self._started == self._expected)
+        # The static check that follows runs while the requests wait for their answers,
+        # not while they are being sent (on a machine with few cores, it would slow them).
+        self._probes.wait_on_way()
 
         def result() -> dict[str, Any]:
             answer = self._probes.result()

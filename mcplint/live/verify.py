@@ -16,6 +16,7 @@ import ssl
 import sys
 import threading
 import time
+from collections.abc import Callable
 from typing import Any
 from urllib.parse import urlencode, urlsplit
 
@@ -127,11 +128,10 @@ class Verification:
         if self.resolvers.has_system:
             self.resolvers.lookup(host, "system")
 
-    def _start_deferred_dns(self, first_requests: int) -> None:
+    def _start_deferred_dns(self) -> None:
         """Once the first requests are on the wire (or DNS_DEFERRAL has passed), resolve
         the hosts that needed DNS only for the facts: importing dnspython then overlaps the
         wait for answers instead of slowing the requests down."""
-        self.fetcher.wait_settled(first_requests, DNS_DEFERRAL)
         with self._lock:
             deferred, self._dns_deferred = self._dns_deferred or [], None
         for host in deferred:
@@ -172,7 +172,9 @@ class Verification:
         return exchange
 
     # -- the run -------------------------------------------------------------------------
-    def run(self) -> dict[str, Any]:
+    def run(self, on_way: Callable[[], None] | None = None) -> dict[str, Any]:
+        """The live facts. `on_way` is called once the first requests are on the wire (or
+        have failed): what else the caller has to do can then run without slowing them."""
         self._note_url(self.server_url, self.at_server)
         if self.issuer:
             self._note_url(self.issuer, self.at_issuer)
@@ -187,7 +189,10 @@ class Verification:
         if self.issuer:
             chains.append(_spawn(self._as_chain, self.issuer))
             first_requests += len(as_metadata_urls(self.issuer))
-        self._start_deferred_dns(first_requests)
+        self.fetcher.wait_settled(first_requests, DNS_DEFERRAL)
+        if on_way is not None:
+            on_way()
+        self._start_deferred_dns()
         # Requests stop at the deadline; the grace lets a chain record what its last request
         # saw ("no answer before the deadline") before the facts are taken.
         for chain in chains:

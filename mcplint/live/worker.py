@@ -24,6 +24,7 @@ import sys
 import threading
 import time
 from pathlib import Path
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, NoReturn
 
 from mcplint.settings import UsageError
@@ -34,6 +35,8 @@ if TYPE_CHECKING:
 BACKSTOP = 15.0  # seconds past a job's deadline before the worker is given up for stuck
 _HEADER = 8  # bytes of a frame's length
 _FAILED = 70  # the worker's exit code after reporting an error
+_ON_WAY = {"on_way": True}  # a job's first requests are out: the frame before its answer
+ON_WAY_WAIT = 0.05  # seconds the parent waits for that, at most, before going on
 
 
 class WorkerError(RuntimeError):
@@ -95,6 +98,8 @@ class Worker:
         self.pid: int | None = pid
         self._outstanding = 0  # jobs sent and not yet answered
         self._deadline = 0.0  # of the last job: how long an answer may take
+        self._on_way_pending = False  # the last job's "on its way" frame is still to come
+        self._early: dict[str, Any] | None = None  # a frame read while waiting for that
 
     def submit(self, job: dict[str, Any], last: bool = False) -> None:
         """Send a job; after answering the `last` one the worker ends by itself, while
@@ -106,19 +111,39 @@ class Worker:
                 from None
         self._outstanding += 1
         self._deadline = job["options"]["deadline"]
+        self._on_way_pending = True
+
+    def wait_on_way(self) -> None:
+        """Wait (at most ON_WAY_WAIT) until the last job's first requests are out: the
+        parent's own work then does not compete with them for the processor."""
+        if self._on_way_pending and select.select([self._results], [], [], ON_WAY_WAIT)[0]:
+            self._on_way_pending = False
+            frame = _read_frame(self._results)
+            if frame != _ON_WAY:  # the worker failed before: keep what it said
+                self._early = frame
 
     def result(self) -> dict[str, Any]:
         """The answer to the oldest job not yet answered."""
+        while True:
+            answer, self._early = self._early, None
+            if answer is None:
+                answer = self._next_frame()
+            if answer == _ON_WAY:
+                continue
+            self._on_way_pending = False
+            self._outstanding -= 1
+            return _answer(answer)
+
+    def _next_frame(self) -> dict[str, Any]:
         wait = self._deadline + BACKSTOP
         ready, _, _ = select.select([self._results], [], [], wait)
         if not ready:
             self.close()
             raise WorkerError(f"the probing process gave no answer within {wait:.0f} s")
-        answer = _read_frame(self._results)
-        if answer is None:
+        frame = _read_frame(self._results)
+        if frame is None:
             raise WorkerError(f"the probing process ended without answering ({self._reap()})")
-        self._outstanding -= 1
-        return _answer(answer)
+        return frame
 
     def close(self) -> None:
         """End the worker: with no job left it exits at the end of the jobs pipe; one still
@@ -163,15 +188,26 @@ def _answer(answer: dict[str, Any]) -> dict[str, Any]:
     return answer
 
 
-def _verify(job: dict[str, Any], tls: ssl.SSLContext) -> dict[str, Any]:
-    """One job, start to end: the live facts and, with --record, the requests."""
+def _verify(job: dict[str, Any], tls: ssl.SSLContext, on_way: Callable[[], None]) -> dict[str, Any]:
+    """One job, start to end: the live facts and, with --record, the requests. `on_way`
+    is called once the first requests are out (or, at the latest, before returning)."""
     from mcplint.live.options import LiveOptions
     from mcplint.live.verify import Verification
 
-    options = LiveOptions.from_json(job["options"])
-    verification = Verification(job["manifest"], job["declared"], job["data"], options,
-                                job["profile"], tls=tls)
-    live = verification.run()
+    told = []
+
+    def tell() -> None:
+        if not told:
+            told.append(True)
+            on_way()
+
+    try:
+        options = LiveOptions.from_json(job["options"])
+        verification = Verification(job["manifest"], job["declared"], job["data"], options,
+                                    job["profile"], tls=tls)
+        live = verification.run(on_way=tell)
+    finally:
+        tell()
     return {"live": live,
             "records": verification.records() if options.record is not None else None}
 
@@ -192,7 +228,8 @@ def _serve(jobs: int, results: int, ca_bundle: Path | None) -> NoReturn:
 
         tls = ssl_context(ca_bundle)  # ready before the first job arrives, shared by all
         while (job := _read_frame(jobs)) is not None:
-            _write_frame(results, _verify(job, tls))
+            answer = _verify(job, tls, lambda: _write_frame(results, _ON_WAY))
+            _write_frame(results, answer)
             if job["last"]:
                 break
     except BaseException as error:  # reported to the parent, which decides what it means
@@ -213,19 +250,24 @@ class InProcess:
 
         self._tls = ssl_context(ca_bundle)
         self._pending: list[tuple[threading.Thread, dict[str, Any]]] = []
+        self._on_way = threading.Event()
 
     def submit(self, job: dict[str, Any], last: bool = False) -> None:
         answer: dict[str, Any] = {}
+        self._on_way.clear()
 
         def run() -> None:
             try:
-                answer.update(_verify(job, self._tls))
+                answer.update(_verify(job, self._tls, self._on_way.set))
             except BaseException as error:
                 answer.update(_failure(error))
 
         thread = threading.Thread(target=run, daemon=True, name="mcplint-verification")
         thread.start()
         self._pending.append((thread, answer))
+
+    def wait_on_way(self) -> None:
+        self._on_way.wait(ON_WAY_WAIT)
 
     def result(self) -> dict[str, Any]:
         thread, answer = self._pending.pop(0)
