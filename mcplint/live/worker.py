@@ -6,8 +6,9 @@ dnspython) queue behind the static ones. So `verify` forks a worker first thing,
 it reads the config or any manifest: the worker imports the live stack on the other core
 while the parent imports the linter and reads the manifest; the parent sends each manifest
 (with the live options, which the config may set) as a job the moment it has loaded, and
-checks it statically while the worker's requests wait for their answers. The worker also keeps a
-hostile server's effects (memory, stuck threads) out of the process that writes the report.
+checks it statically while the worker's requests wait for their answers. The worker also
+keeps a hostile server's effects (memory, stuck threads) out of the process that writes
+the report.
 
 Jobs go one way and results the other, in order, as length-prefixed JSON frames over two
 pipes. Where fork is not the safe default (macOS, Windows), `InProcess` runs the same
@@ -23,8 +24,8 @@ import signal
 import sys
 import threading
 import time
-from pathlib import Path
 from collections.abc import Callable
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, NoReturn
 
 from mcplint.settings import UsageError
@@ -188,17 +189,19 @@ def _answer(answer: dict[str, Any]) -> dict[str, Any]:
     return answer
 
 
-def _verify(job: dict[str, Any], tls: ssl.SSLContext, on_way: Callable[[], None]) -> dict[str, Any]:
+def _verify(job: dict[str, Any], tls: ssl.SSLContext,
+            on_way: Callable[[], None]) -> dict[str, Any]:
     """One job, start to end: the live facts and, with --record, the requests. `on_way`
     is called once the first requests are out (or, at the latest, before returning)."""
     from mcplint.live.options import LiveOptions
     from mcplint.live.verify import Verification
 
-    told = []
+    told = False
 
     def tell() -> None:
+        nonlocal told
         if not told:
-            told.append(True)
+            told = True
             on_way()
 
     try:
