@@ -88,6 +88,7 @@ class Verification:
         self._connect_to_hosts = {host for host, _ in options.connect_to}
         self._dns_deferred: list[str] | None = []
         self._slow: list[Exchange] = []
+        self._leaders_out = threading.Event()  # each chain's first request is on the wire
 
     # -- plumbing ----------------------------------------------------------------------
     def _credentials(self, auth: dict[str, Any]) -> dict[str, str]:
@@ -181,22 +182,25 @@ class Verification:
         for field in ("token_endpoint", "registration_endpoint"):
             self._note_url(dig(self.declared, "authorization_server_metadata", field),
                            self.at_issuer)
+        # The first request of each chain goes out first; the requests nothing waits on (the
+        # invalid-token probe, the other metadata candidates) once those are on the wire, so
+        # that the servers take them after the ones the chains wait on.
         chains = [_spawn(self._mcp_chain)]
-        first_requests = 1
-        if self.oauth:
-            chains.append(_spawn(self._invalid_token_probe))
-            first_requests += 1
         if self.issuer:
             chains.append(_spawn(self._as_chain, self.issuer))
-            first_requests += len(as_metadata_urls(self.issuer))
-        self.fetcher.wait_settled(first_requests, DNS_DEFERRAL)
+        self.fetcher.wait_settled(len(chains), DNS_DEFERRAL)
+        self._leaders_out.set()
+        if self.oauth:
+            chains.append(_spawn(self._invalid_token_probe))
+        candidates = len(as_metadata_urls(self.issuer)) if self.issuer else 0
+        self.fetcher.wait_settled(1 + candidates + int(self.oauth), DNS_DEFERRAL)
         if on_way is not None:
             on_way()
         self._start_deferred_dns()
         # Requests stop at the deadline; the grace lets a chain record what its last request
         # saw ("no answer before the deadline") before the facts are taken.
         for chain in chains:
-            chain.join(max(0.0, self.started + self.options.deadline - time.monotonic()) + GRACE)
+            chain.join(self._time_left() + GRACE)
         with self._lock:
             self._closed = True
             facts = json.loads(json.dumps(self.facts))  # a snapshot late threads cannot touch
@@ -304,7 +308,7 @@ class Verification:
             if running is None:
                 self._as_running[issuer] = threading.Event()
         if running is not None:  # the other chain is on it: wait for its result
-            running.wait(max(0.0, self.started + self.options.deadline - time.monotonic()))
+            running.wait(self._time_left())
             return
         try:
             self._discover_as(issuer)
@@ -319,13 +323,27 @@ class Verification:
             results[index] = self._fetch("as-metadata", "GET", url, self.at_issuer,
                                          headers={"Accept": "application/json"})
 
-        # Every candidate at once; judged in the spec's order, as a client trying them would.
-        threads = [_spawn(fetch, i, u) for i, u in enumerate(urls)]
+        # Every candidate, the first one leading (run). The client takes the first document
+        # in the spec's order: the chain goes on as soon as that one is known, and the other
+        # candidates' answers only complete the facts.
+        threads = [_spawn(fetch, 0, urls[0])]
+        self._leaders_out.wait(DNS_DEFERRAL)
+        threads += [_spawn(fetch, i, u) for i, u in enumerate(urls) if i]
+        found = None
+        for index, thread in enumerate(threads):
+            thread.join(self._time_left())
+            exchange = results[index]
+            if exchange is not None:
+                attempt = evidence.document_fetch(exchange)
+                if attempt["object_ok"]:
+                    found = (exchange, attempt)
+                    break
+        if found is not None:
+            self._follow_metadata(found[1]["document"])
         for thread in threads:
-            thread.join(max(0.0, self.started + self.options.deadline - time.monotonic()))
+            thread.join(self._time_left())
         pairs = [(e, evidence.document_fetch(e)) for e in results if e is not None]
         attempts = [attempt for _, attempt in pairs]
-        found = next(((e, a) for e, a in pairs if a["object_ok"]), None)
         fact: dict[str, Any] = {
             "at": self.at_issuer, "issuer": issuer, "attempted": True, "found": bool(found),
             "attempts": [{k: a[k] for k in ("url", "status", "error")} for a in attempts],
@@ -353,10 +371,17 @@ class Verification:
         self._as_results[issuer] = fact
         self._drift("authorization_server_metadata", evidence.drift(
             self.declared.get("authorization_server_metadata"), document, AS_FIELDS), exchange.url)
+
+    def _follow_metadata(self, document: dict[str, Any]) -> None:
+        """What the client does with the authorization server's metadata: its hosts, the
+        opt-in registration, the token endpoint probe."""
         for field in ("token_endpoint", "registration_endpoint"):
             self._note_url(document.get(field), self.at_issuer)
         client = self._register(document) if self.options.probe_registration else None
         self._token_probe(document, client)
+
+    def _time_left(self) -> float:
+        return max(0.0, self.started + self.options.deadline - time.monotonic())
 
     def _register(self, document: dict[str, Any]) -> str | None:
         """Opt-in: a DCR registration like Claude's (it creates a client on the server)."""
@@ -458,8 +483,7 @@ class Verification:
         return facts
 
     def _answer(self, host: str, group: str) -> Lookup | None:
-        remaining = max(0.0, self.started + self.options.deadline - time.monotonic())
-        return self.resolvers.lookup(host, group).result(timeout=remaining)
+        return self.resolvers.lookup(host, group).result(timeout=self._time_left())
 
     def _urls(self, facts: dict[str, Any]) -> list[dict[str, Any]]:
         urls = []
