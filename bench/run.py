@@ -211,7 +211,17 @@ def verify_latency(runs: int) -> list[str]:
             f"({handshake * 1000:.1f} ms) = {floor * 1000:6.1f} ms",
             f"   ratio  {own / floor:5.2f}x   (target <= 1.30x)  "
             f"{'ok' if own <= 1.3 * floor else 'MISSED'}",
+            _spread(samples, floor),
             *timeline]
+
+
+def _spread(samples: dict[str, list[float]], floor: float) -> str:
+    """How much the ratio moves with the machine's load: the quartiles of each run's
+    verify minus the --version run next to it (a busy neighbour slows both alike)."""
+    paired = [v - w for v, w in zip(samples["verify"], samples["version"])]
+    low, _, high = statistics.quantiles(paired, n=4)
+    return (f"   spread of the paired runs: ratio {low / floor:.2f}x to {high / floor:.2f}x "
+            f"(quartiles of verify minus the --version run after it)")
 
 
 def _timeline(record: dict[str, Any], wall: float) -> list[str]:
