@@ -4,7 +4,6 @@ the behaviour against real software is in test_live.py."""
 from __future__ import annotations
 
 import socket
-import threading
 import time
 from collections.abc import Iterator
 
@@ -15,44 +14,20 @@ from mcplint.live.options import LiveOptions
 from support import ScriptedServer
 
 
-class StaleKeepAliveServer:
-    """Answers the first request of a connection with keep-alive, then closes that
-    connection without answering the next one: the race clients must survive."""
-
-    def __init__(self) -> None:
-        self.sock = socket.socket()
-        self.sock.bind(("127.0.0.1", 0))
-        self.sock.listen()
-        self.port = self.sock.getsockname()[1]
-        self.connections = 0
-        threading.Thread(target=self._serve, daemon=True).start()
-
-    def _serve(self) -> None:
-        while True:
-            try:
-                connection, _ = self.sock.accept()
-            except OSError:
-                return
-            self.connections += 1
-            threading.Thread(target=self._handle, args=(connection,), daemon=True).start()
-
-    @staticmethod
-    def _handle(connection: socket.socket) -> None:
-        with connection:
-            connection.recv(65536)
-            body = b'{"ok": true}'
-            connection.sendall(b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n"
-                               b"Connection: keep-alive\r\nContent-Length: "
-                               + str(len(body)).encode() + b"\r\n\r\n" + body)
-            connection.recv(65536)  # the next request on this connection: no answer
-
-    def close(self) -> None:
-        self.sock.close()
+def _answer_then_drop(connection: socket.socket) -> bool:
+    """Answer the first request of a connection with keep-alive, then close the connection
+    without answering the next one: the race clients must survive."""
+    body = b'{"ok": true}'
+    connection.sendall(b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n"
+                       b"Connection: keep-alive\r\nContent-Length: "
+                       + str(len(body)).encode() + b"\r\n\r\n" + body)
+    connection.recv(65536)  # the next request on this connection: no answer
+    return False
 
 
 @pytest.fixture
-def server() -> Iterator[StaleKeepAliveServer]:
-    instance = StaleKeepAliveServer()
+def server() -> Iterator[ScriptedServer]:
+    instance = ScriptedServer(_answer_then_drop)
     yield instance
     instance.close()
 
@@ -64,7 +39,7 @@ def _fetcher() -> Fetcher:
 
 
 def test_a_request_is_sent_again_when_a_kept_alive_connection_was_closed(
-        server: StaleKeepAliveServer) -> None:
+        server: ScriptedServer) -> None:
     fetcher = _fetcher()
     url = f"http://127.0.0.1:{server.port}/.well-known/oauth-protected-resource"
     first = fetcher.fetch("prm", "GET", url, "/manifest/server/url")
@@ -73,7 +48,7 @@ def test_a_request_is_sent_again_when_a_kept_alive_connection_was_closed(
     assert server.connections == 2
 
 
-def test_a_registration_is_never_sent_twice(server: StaleKeepAliveServer) -> None:
+def test_a_registration_is_never_sent_twice(server: ScriptedServer) -> None:
     fetcher = _fetcher()
     url = f"http://127.0.0.1:{server.port}/register"
     fetcher.fetch("prm", "GET", url, "/manifest/server/url")
