@@ -307,6 +307,21 @@ def test_no_resolver_answering_is_exit_code_3(livestack: Stack, tmp_path: Path) 
     assert "none of the resolvers answered" in completed.stderr
 
 
+def test_the_configs_live_section_reaches_the_probes(livestack: Stack, tmp_path: Path) -> None:
+    """live.nameservers and live.timeout come from the config when the command line does
+    not give them: here the dead resolver, so no resolver answers (exit code 3)."""
+    path = livestack.write_manifest("healthy", tmp_path)
+    (tmp_path / ".mcplint.yaml").write_text(
+        f"live:\n  timeout: 2\n  nameservers: ['{livestack.resolver_address('dead')}']\n")
+    args = livestack.cli_args("healthy", system_resolver="none")
+    without_nameserver = [a for i, a in enumerate(args)
+                          if a != "--nameserver" and (i == 0 or args[i - 1] != "--nameserver")]
+    completed = run_mcplint("verify", str(path), "--deadline", "30", *without_nameserver,
+                            cwd=tmp_path)
+    assert completed.returncode == 3, completed.stdout + completed.stderr
+    assert "none of the resolvers answered" in completed.stderr
+
+
 def test_record_redacts_secrets(livestack: Stack, tmp_path: Path) -> None:
     record = tmp_path / "record.json"
     verify(livestack, tmp_path, livestack.manifest("healthy"), "--record", str(record),
