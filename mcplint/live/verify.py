@@ -185,15 +185,16 @@ class Verification:
         # The first request of each chain goes out first; the requests nothing waits on (the
         # invalid-token probe, the other metadata candidates) once those are on the wire, so
         # that the servers take them after the ones the chains wait on.
+        posts = 1 if looks_like_url(self.server_url) else 0  # else the MCP chains send nothing
+        candidates = len(as_metadata_urls(self.issuer)) if self.issuer else 0
         chains = [_spawn(self._mcp_chain)]
         if self.issuer:
             chains.append(_spawn(self._as_chain, self.issuer))
-        self.fetcher.wait_settled(len(chains), DNS_DEFERRAL)
+        self.fetcher.wait_settled(posts + min(candidates, 1), DNS_DEFERRAL)
         self._leaders_out.set()
         if self.oauth:
             chains.append(_spawn(self._invalid_token_probe))
-        candidates = len(as_metadata_urls(self.issuer)) if self.issuer else 0
-        self.fetcher.wait_settled(1 + candidates + int(self.oauth), DNS_DEFERRAL)
+        self.fetcher.wait_settled(posts * (1 + int(self.oauth)) + candidates, DNS_DEFERRAL)
         if on_way is not None:
             on_way()
         self._start_deferred_dns()
