@@ -58,7 +58,7 @@ class Exchange:
                  status: int | None = None, headers: list[tuple[str, str]] | None = None,
                  body: bytes = b"", truncated: bool = False, elapsed_ms: float = 0.0,
                  started_ms: float = 0.0, error: str | None = None, detail: str | None = None,
-                 connected_to: str | None = None, settled: bool = False) -> None:
+                 connected_to: str | None = None) -> None:
         self.id = id
         self.step = step
         self.method = method
@@ -76,7 +76,6 @@ class Exchange:
         self.error = error  # dns, not-public, refused, timeout, reset, tls, protocol, deadline
         self.detail = detail
         self.connected_to = connected_to
-        self.settled = settled  # sent, or failed before it could be (Fetcher.wait_settled)
 
     @property
     def answered(self) -> bool:
@@ -246,7 +245,7 @@ class Fetcher:
         self.user_agent = user_agent
         self.context = context or ssl_context(options.ca_bundle)
         self.exchanges: list[Exchange] = []
-        self._settled = 0  # requests sent, or given up before they could be
+        self._settled: set[str] = set()  # ids of requests sent, or failed before they could be
         self._settled_changed = threading.Condition()
         # Kept-alive connections by (name, port, address): a connection pinned for one
         # name is never used for another, even on the same address (SNI and Host differ).
@@ -289,31 +288,29 @@ class Fetcher:
             self.exchanges.append(exchange)
             exchange.id = str(len(self.exchanges))
         try:
-            return self._fetch(exchange, parts, host, scheme, port)
+            return self._fetch(exchange, parts, scheme, port)
         finally:
             self._settle(exchange)
 
     def _settle(self, exchange: Exchange) -> None:
         """Count the request as out of the way: sent, or failed before it could be."""
         with self._settled_changed:
-            if not exchange.settled:
-                exchange.settled = True
-                self._settled += 1
+            if exchange.id not in self._settled:
+                self._settled.add(exchange.id)
                 self._settled_changed.notify_all()
 
     def wait_settled(self, count: int, timeout: float) -> None:
         """Wait (at most `timeout`) until `count` requests are sent or have failed."""
         with self._settled_changed:
-            self._settled_changed.wait_for(lambda: self._settled >= count, timeout)
+            self._settled_changed.wait_for(lambda: len(self._settled) >= count, timeout)
 
-    def _fetch(self, exchange: Exchange, parts: Any, host: str, scheme: str,
-               port: int) -> Exchange:
+    def _fetch(self, exchange: Exchange, parts: Any, scheme: str, port: int) -> Exchange:
         started = time.monotonic()
         remaining = self.deadline_at - started
         if remaining <= 0:
             exchange.error, exchange.detail = "deadline", "the verification's deadline passed"
             return exchange
-        target = self.target(host, port)
+        target = self.target(exchange.host, port)
         if target.error is not None:
             exchange.error, exchange.detail = target.error, target.detail
             return exchange

@@ -318,11 +318,13 @@ class Verification:
 
     def _discover_as(self, issuer: str) -> None:
         urls = as_metadata_urls(issuer)
-        results: list[Exchange | None] = [None] * len(urls)
+        # (exchange, what it fetched) per candidate, in the spec's order
+        results: list[tuple[Exchange, dict[str, Any]] | None] = [None] * len(urls)
 
         def fetch(index: int, url: str) -> None:
-            results[index] = self._fetch("as-metadata", "GET", url, self.at_issuer,
-                                         headers={"Accept": "application/json"})
+            exchange = self._fetch("as-metadata", "GET", url, self.at_issuer,
+                                   headers={"Accept": "application/json"})
+            results[index] = (exchange, evidence.document_fetch(exchange))
 
         # Every candidate, the first one leading (run). The client takes the first document
         # in the spec's order: the chain goes on as soon as that one is known, and the other
@@ -333,18 +335,15 @@ class Verification:
         found = None
         for index, thread in enumerate(threads):
             thread.join(self._time_left())
-            exchange = results[index]
-            if exchange is not None:
-                attempt = evidence.document_fetch(exchange)
-                if attempt["object_ok"]:
-                    found = (exchange, attempt)
-                    break
+            result = results[index]
+            if result is not None and result[1]["object_ok"]:
+                found = result
+                break
         if found is not None:
             self._follow_metadata(found[1]["document"])
         for thread in threads:
             thread.join(self._time_left())
-        pairs = [(e, evidence.document_fetch(e)) for e in results if e is not None]
-        attempts = [attempt for _, attempt in pairs]
+        attempts = [attempt for _, attempt in filter(None, results)]
         fact: dict[str, Any] = {
             "at": self.at_issuer, "issuer": issuer, "attempted": True, "found": bool(found),
             "attempts": [{k: a[k] for k in ("url", "status", "error")} for a in attempts],
