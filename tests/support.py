@@ -1,5 +1,5 @@
 """Helpers shared by the tests: run the installed `mcplint` as a user would, lint text
-in-process, and read the spec's rule catalog."""
+in-process, and read the catalog fixture (tests/data/catalog-v*.json)."""
 
 from __future__ import annotations
 
@@ -15,7 +15,8 @@ from typing import Any
 
 from livestack.env import REPO_ROOT, child_env, venv_script
 
-SHARED = REPO_ROOT.parent / "shared"
+DATA = REPO_ROOT / "tests" / "data"
+CATALOG_VERSION = 1  # the catalog fixture the built-in policies must match
 MARKER = re.compile(r"#\s*<-\s*([A-Z]+[0-9]{3})")
 MEMORY_LIMIT = 1024 * 1024 * 1024  # 1 GiB of address space for each mcplint child
 
@@ -51,17 +52,11 @@ def marked_lines(text: str, code: str) -> set[int]:
             if (m := MARKER.search(line)) and m.group(1) == code}
 
 
-def spec_catalog() -> dict[str, dict[str, str]]:
-    """The rule tables of spec/rules.md: code -> {name, sev, mode, sym, prof}."""
-    rules: dict[str, dict[str, str]] = {}
-    header: list[str] = []
-    for line in (SHARED / "spec" / "rules.md").read_text().splitlines():
-        cells = [c.strip() for c in line.strip().strip("|").split("|")]
-        if line.startswith("| code"):
-            header = cells
-        elif line.startswith("| MCP") and header:
-            rules[cells[0]] = dict(zip(header, cells))
-    return rules
+def catalog_fixture(version: int = CATALOG_VERSION) -> dict[str, dict[str, Any]]:
+    """The rule catalog's public interface as the requirements state it: code -> {code, name,
+    severity, modes, profiles, symptom}. Written by hand, never generated from the policies."""
+    rules = json.loads((DATA / f"catalog-v{version}.json").read_text(encoding="utf-8"))["rules"]
+    return {rule["code"]: rule for rule in rules}
 
 
 class GivenLiveFacts:
@@ -101,10 +96,11 @@ def lint_folder(folder: Path, manifest: str, files: Mapping[str, str] | None = N
 
 
 def valid_sarif(text: str) -> dict[str, Any]:
-    """Parse a SARIF report and validate it against the official 2.1.0 schema (../shared)."""
+    """Parse a SARIF report and validate it against the official 2.1.0 schema (OASIS sarif-spec,
+    sarif-2.1/schema/, kept in tests/data)."""
     import jsonschema
 
-    schema = json.loads((SHARED / "schemas" / "sarif-schema-2.1.0.json").read_text())
+    schema = json.loads((DATA / "sarif-schema-2.1.0.json").read_text())
     document = json.loads(text)
     validator = jsonschema.validators.validator_for(schema)(schema)
     errors = sorted(validator.iter_errors(document), key=lambda e: list(e.absolute_path))
