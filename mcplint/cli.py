@@ -12,13 +12,13 @@ from typing import Any, NoReturn
 import click
 
 from mcplint import __version__
+from mcplint.errors import ExitCode
 
-EXIT_OK, EXIT_FINDINGS, EXIT_USAGE, EXIT_NO_NETWORK = 0, 1, 2, 3
 FORMAT_CHOICES = ("text", "json", "sarif", "github", "junit", "markdown")
 
 
 def _version_text() -> str:
-    from mcplint.catalog import CATALOG_VERSION
+    from mcplint.policy.catalog import CATALOG_VERSION
 
     return f"mcplint {__version__} (rule catalog {CATALOG_VERSION}, manifest format 1)"
 
@@ -46,7 +46,7 @@ def main() -> None:
 
 
 def report_options(command: Callable[..., Any]) -> Callable[..., Any]:
-    """Options shared by check, verify and probe (spec/cli.md)."""
+    """Options shared by check, verify and probe (README.md, "Commands")."""
     options = [
         click.option("--format", "formats", multiple=True, type=click.Choice(FORMAT_CHOICES),
                      help="Output format; repeat it, each paired in order with --output, for "
@@ -89,13 +89,12 @@ def report_options(command: Callable[..., Any]) -> Callable[..., Any]:
 
 def _fail(message: str) -> None:
     click.echo(f"mcplint: error: {message}", err=True)
-    sys.exit(EXIT_USAGE)
+    sys.exit(ExitCode.USAGE)
 
 
 def run_guarded(verbose: int, action: Callable[[], int]) -> None:
     """The single exit point: findings -> 0/1, usage problems -> 2 with one line."""
-    from mcplint.catalog import PolicyError
-    from mcplint.settings import UsageError
+    from mcplint.errors import PolicyError, UsageError
 
     try:
         code = action()
@@ -103,17 +102,17 @@ def run_guarded(verbose: int, action: Callable[[], int]) -> None:
         _fail(str(error))
     except KeyboardInterrupt:
         click.echo("mcplint: interrupted", err=True)
-        sys.exit(130)
+        sys.exit(ExitCode.INTERRUPTED)
     except BrokenPipeError:  # `mcplint check | head`: the reader left, which is no error
         devnull = os.open(os.devnull, os.O_WRONLY)
         os.dup2(devnull, sys.stdout.fileno())  # so the exit's flush of stdout cannot fail
-        sys.exit(EXIT_FINDINGS)
+        sys.exit(ExitCode.FINDINGS)
     except Exception as error:  # an internal error: one line, the traceback only with -v
         if verbose:
             raise
         click.echo(f"mcplint: internal error: {type(error).__name__}: {error} "
                    "(run with -v for the traceback)", err=True)
-        sys.exit(EXIT_USAGE)
+        sys.exit(ExitCode.USAGE)
     sys.exit(code)
 
 
@@ -133,13 +132,13 @@ def check(paths: tuple[str, ...], **options: Any) -> None:
       mcplint check --select MCP3 --fail-on warning
       mcplint check --profile local dev.mcp-connector.yaml
     """
-    from mcplint import runner
+    from mcplint.commands import run as runner
 
     run_guarded(options["verbose"], lambda: runner.run("check", paths, options))
 
 
 def live_options(command: Callable[..., Any]) -> Callable[..., Any]:
-    """Options of the commands that touch the network (spec/cli.md)."""
+    """Options of the commands that touch the network (README.md, "Commands")."""
     options = [
         click.option("--timeout", type=float, metavar="SECONDS",
                      help="Cut one request after this long (default 30; calls slower than the "
@@ -189,7 +188,7 @@ def verify(paths: tuple[str, ...], **options: Any) -> None:
       mcplint verify --format json --record evidence.json
       mcplint verify --connect-to mcp.acme.com:443:10.1.2.3:443 staging.mcp-connector.yaml
     """
-    from mcplint.live.commands import verify as run_verify
+    from mcplint.commands.verify import verify as run_verify
 
     run_guarded(options["verbose"], lambda: run_verify(paths, options))
 
@@ -210,7 +209,7 @@ def probe(url: str, **options: Any) -> None:
       mcplint probe https://mcp.acme.com/mcp
       mcplint probe https://mcp.acme.com/mcp --format json
     """
-    from mcplint.live.commands import probe as run_probe
+    from mcplint.commands.verify import probe as run_probe
 
     run_guarded(options["verbose"], lambda: run_probe(url, options))
 
@@ -238,12 +237,12 @@ def init(output: str, from_url: str | None, **options: Any) -> None:
       mcplint init --from https://mcp.acme.com/mcp
       mcplint init -o - | less
     """
-    from mcplint import starter
+    from mcplint.commands import init as starter
 
     if from_url is None:
         run_guarded(0, lambda: starter.write(output))
         return
-    from mcplint.live.commands import init_from
+    from mcplint.commands.init import init_from
 
     options.setdefault("quiet", True)
     run_guarded(0, lambda: init_from(from_url, output, {**options, "no_config": False}))
@@ -262,7 +261,8 @@ def rules(format_name: str) -> None:
     """
     import json
 
-    from mcplint.catalog import SYMPTOMS, load_builtin
+    from mcplint.findings import SYMPTOMS
+    from mcplint.policy.catalog import load_builtin
 
     catalog = load_builtin()
     ordered = sorted(catalog.rules.values(), key=lambda r: r.code)
@@ -288,8 +288,8 @@ def explain(rule: str) -> None:
       mcplint explain MCP407
       mcplint explain prm-resource-mismatch
     """
-    from mcplint import explain as explain_module
-    from mcplint.catalog import load_builtin
+    from mcplint.commands import explain as explain_module
+    from mcplint.policy.catalog import load_builtin
 
     catalog = load_builtin()
     found = catalog.lookup(rule)
@@ -310,11 +310,11 @@ def schema(which: str) -> None:
       mcplint schema manifest > mcp-connector.schema.json
       mcplint schema report
     """
-    from mcplint.catalog import GENERATED
+    from mcplint.resources import schema_text
 
     names = {"manifest": "mcp-connector.schema.json", "report": "report.schema.json",
              "config": "config.schema.json", "policy": "policy.schema.json"}
-    click.echo((GENERATED / "schemas" / names[which]).read_text(encoding="utf-8"), nl=False)
+    click.echo(schema_text(names[which]), nl=False)
 
 
 def entry() -> NoReturn:
@@ -327,14 +327,14 @@ def entry() -> NoReturn:
     gc.set_threshold(100_000, 10, 10)
     try:
         main(prog_name="mcplint")
-        code: object = EXIT_OK
+        code: object = ExitCode.OK
     except SystemExit as exit_:
         code = exit_.code
     if code is None:
-        code = EXIT_OK
+        code = ExitCode.OK
     elif not isinstance(code, int):  # sys.exit("message"), as click may do
         print(code, file=sys.stderr)
-        code = EXIT_FINDINGS
+        code = ExitCode.FINDINGS
     for stream in (sys.stdout, sys.stderr):
         try:
             stream.flush()

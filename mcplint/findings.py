@@ -3,10 +3,20 @@
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from mcplint.catalog import SEVERITIES, Rule
-from mcplint.sourcemap import Span
+from mcplint.load.sourcemap import Span
+
+if TYPE_CHECKING:
+    from mcplint.policy.catalog import Rule
+
+SEVERITIES = ("error", "warning", "info")  # most severe first
+# What a claude.ai user sees when a rule of each symptom fails.
+SYMPTOMS = {
+    "reach": "Couldn't reach the MCP server",
+    "auth": "Authorization with the MCP server failed",
+    "none": "No connection error (hygiene or risk)",
+}
 
 
 class Location:

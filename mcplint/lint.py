@@ -8,18 +8,18 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
-from mcplint import documents as docs_module
-from mcplint import schemacheck
-from mcplint.catalog import Catalog, Check, Rule
+from mcplint.config.settings import Settings, expand_selectors, selected_codes
 from mcplint.findings import FileResult, Finding, Location, make_finding
-from mcplint.settings import Settings, expand_selectors, selected_codes
-from mcplint.sourcemap import FILE_START, SourceMap
-from mcplint.sourcemap import pointer as make_pointer
-from mcplint.yamlsource import Loaded, Problem, load_file
+from mcplint.load import documents as docs_module
+from mcplint.load import schemacheck
+from mcplint.load.sourcemap import FILE_START, SourceMap
+from mcplint.load.sourcemap import pointer as make_pointer
+from mcplint.load.yamlsource import Loaded, Problem, load_file
+from mcplint.policy.catalog import Catalog, Check, Rule
 
 if TYPE_CHECKING:
-    from mcplint import suppressions
-    from mcplint.engine import Context
+    from mcplint.policy.engine import Context
+    from mcplint.results import suppressions
 
 # The policy engine (with JMESPath), the static facts and the suppressions are imported
 # where they are first used: under `verify`, that is after the manifest has gone to the
@@ -141,8 +141,8 @@ class Linter:
 
     def _context(self, display: str, loaded: Loaded, result: docs_module.DocumentsResult,
                  declared: dict[str, Any], profile: str) -> Context:
-        from mcplint.engine import Context, Mount
         from mcplint.facts import static as static_facts
+        from mcplint.policy.engine import Context, Mount
 
         mounts = [Mount("/manifest", display, loaded.source_map)]
         for name, document in result.documents.items():
@@ -165,7 +165,7 @@ class Linter:
 
     def evaluate(self, context: Context, rules: list[Rule],
                  reads_live: bool | None = None) -> list[Finding]:
-        from mcplint.engine import Evaluator
+        from mcplint.policy.engine import Evaluator
 
         return Evaluator(context, self.schema_test).run(rules, reads_live)
 
@@ -174,7 +174,8 @@ class Linter:
         load hashlib, which every finding needs (findings.value_hash) and which takes
         milliseconds to load OpenSSL."""
         import hashlib  # noqa: F401
-        from mcplint.engine import compile_checks
+
+        from mcplint.policy.engine import compile_checks
 
         compile_checks(rules, reads_live=True)
         for rule in rules:
@@ -195,7 +196,7 @@ class Linter:
 
     def finish(self, display: str, findings: list[Finding], profile: str,
                texts: dict[str, str]) -> FileResult:
-        from mcplint.engine import drop_overridden
+        from mcplint.results.overrides import drop_overridden
 
         findings = drop_overridden(findings, self.catalog.rules)
         selected = selected_codes(self.catalog, self.settings, profile)
@@ -227,7 +228,7 @@ class Linter:
     def _suppress(self, findings: list[Finding], texts: dict[str, str], manifest: str,
                   ran: frozenset[str]) -> list[Finding]:
         """Mark suppressed findings; add MCP006 (unknown names) and MCP005 (unused)."""
-        from mcplint import suppressions
+        from mcplint.results import suppressions
 
         directives = {file: suppressions.parse(text) for file, text in texts.items()}
         about_suppressions: list[Finding] = []
@@ -261,7 +262,7 @@ def _apply(directives: dict[str, list[suppressions.Directive]], finding: Finding
 def make_schema_test(check: Check) -> Callable[[Any], bool]:
     """A fast generated validator for built-in policies, jsonschema for users' policies."""
     if check.validator is not None:
-        from mcplint import fastschema
+        from mcplint.load import fastschema
 
         return fastschema.tester(check.validator)
     import jsonschema

@@ -78,9 +78,9 @@ def lint_folder(folder: Path, manifest: str, files: Mapping[str, str] | None = N
     With `live` facts (as `mcplint verify` gathers them), the live rules judge them too."""
     import os
 
-    from mcplint.catalog import load_builtin
+    from mcplint.config.settings import Settings
     from mcplint.lint import Linter
-    from mcplint.settings import Settings
+    from mcplint.policy.catalog import load_builtin
 
     write_files(folder, {"mcp-connector.yaml": manifest, **(files or {})})
     previous = Path.cwd()

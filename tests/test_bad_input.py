@@ -9,7 +9,6 @@ import time
 from pathlib import Path
 
 import pytest
-
 from support import run_mcplint
 
 BOMB = "\n".join(

@@ -9,7 +9,6 @@ from pathlib import Path
 
 import jsonschema
 import pytest
-
 from support import REPO_ROOT, run_json, run_mcplint, write_files
 
 BROKEN = REPO_ROOT / "examples" / "broken"

@@ -9,10 +9,10 @@ import subprocess
 import sys
 
 import pytest
-
-from mcplint.catalog import load_builtin
-from mcplint.explain import render
 from support import REPO_ROOT, catalog_fixture, run_mcplint
+
+from mcplint.commands.explain import render
+from mcplint.policy.catalog import load_builtin
 
 SPEC = catalog_fixture()
 

@@ -10,7 +10,6 @@ from pathlib import Path
 
 import jsonschema
 import pytest
-
 from support import REPO_ROOT, run_json, run_mcplint, write_files
 
 EXAMPLES = REPO_ROOT / "examples"

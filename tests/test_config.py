@@ -9,7 +9,6 @@ from pathlib import Path
 
 import jsonschema
 import pytest
-
 from support import REPO_ROOT, run_json, run_mcplint, write_files
 
 PORT_8443 = ("version: 1\nserver:\n  url: https://mcp.acme.com:8443/mcp\nauth:\n  type: none\n"
@@ -232,7 +231,7 @@ def test_bad_egress_file_names_the_file_and_entry(repo: Path) -> None:
 
 
 def test_live_settings_for_verify(repo: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    from mcplint.config import settings_for
+    from mcplint.config.file import settings_for
 
     write_files(repo, {".mcplint.yaml": "live:\n  timeout: 5\n  nameservers: [1.1.1.1, '9.9.9.9:53']\n"})
     monkeypatch.chdir(repo / "services")

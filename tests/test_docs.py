@@ -9,10 +9,9 @@ import shutil
 from pathlib import Path
 
 import pytest
-
 from support import REPO_ROOT, run_mcplint, valid_sarif
 
-from mcplint.catalog import load_builtin
+from mcplint.policy.catalog import load_builtin
 
 DOCS = REPO_ROOT / "docs" / "rules"
 
@@ -53,8 +52,8 @@ def block_starting(first_line: str) -> str:
 
 
 def test_readme_config_example_is_valid(tmp_path: Path) -> None:
-    from mcplint.config import settings_for
-    from mcplint.settings import checked
+    from mcplint.config.file import settings_for
+    from mcplint.config.settings import checked
 
     config = tmp_path / ".mcplint.yaml"
     config.write_text(block_starting("# .mcplint.yaml\n"))

@@ -5,9 +5,9 @@ from __future__ import annotations
 
 from support import REPO_ROOT, run_mcplint
 
-from mcplint.catalog import load_builtin
-from mcplint.explain import render
-from mcplint.ruledocs import live_evidence
+from mcplint.commands.explain import render
+from mcplint.policy.catalog import load_builtin
+from mcplint.report.ruledocs import live_evidence
 
 SEEN = "POST https://mcp.acme.com/mcp -> 307 header: location: https://api.acme.com/mcp"
 

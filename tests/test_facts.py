@@ -6,10 +6,21 @@ import ipaddress
 
 import pytest
 
-from mcplint.facts.addresses import classify_address, classify_network, covers, is_loopback_host
+from mcplint.facts.addresses import (
+    classify_address,
+    classify_network,
+    covers,
+    is_loopback_host,
+)
 from mcplint.facts.urls import (
-    as_metadata_urls, canonical, credential_params, glob_regex, host_kind, noncanonical_reasons,
-    path_exempt, prm_urls,
+    as_metadata_urls,
+    canonical,
+    credential_params,
+    glob_regex,
+    host_kind,
+    noncanonical_reasons,
+    path_exempt,
+    prm_urls,
 )
 
 

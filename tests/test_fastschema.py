@@ -6,16 +6,15 @@ from __future__ import annotations
 import copy
 import json
 import random
-from pathlib import Path
 from typing import Any
 
 import jsonschema
 import pytest
-
-from mcplint import fastschema
-from mcplint.catalog import load_builtin
-from mcplint.yamlsource import parse
 from support import REPO_ROOT
+
+from mcplint.load import fastschema
+from mcplint.load.yamlsource import parse
+from mcplint.policy.catalog import load_builtin
 
 SCHEMA = json.loads((REPO_ROOT / "schemas" / "mcp-connector.schema.json").read_text())
 VALIDATOR = jsonschema.Draft202012Validator(SCHEMA)

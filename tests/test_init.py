@@ -7,11 +7,10 @@ import re
 from pathlib import Path
 
 import pytest
-
 from support import run_json, run_mcplint, write_files
 
-from mcplint.starter import render
-from mcplint.yamlsource import parse
+from mcplint.commands.init import render
+from mcplint.load.yamlsource import parse
 
 
 def test_init_writes_a_starter_that_passes_check(tmp_path: Path) -> None:

@@ -12,7 +12,6 @@ from typing import Any
 
 import pytest
 import yaml
-
 from livestack import Proxy, Stack, Static
 from support import run_mcplint
 
@@ -413,7 +412,7 @@ FIRED_BY_OTHER_TESTS = {"MCP206", "MCP411", "MCP412", "MCP413", "MCP504", "MCP50
 
 
 def test_every_live_rule_fires_on_the_real_stack_somewhere() -> None:
-    from mcplint.catalog import load_builtin
+    from mcplint.policy.catalog import load_builtin
 
     live_rules = {r.code for r in load_builtin().rules.values() if "live" in r.modes}
     fired = set().union(*EXPECTED.values()) | FIRED_BY_OTHER_TESTS

@@ -8,10 +8,10 @@ import time
 from collections.abc import Iterator
 
 import pytest
-
-from mcplint.live.http import BODY_LIMIT, Fetcher
-from mcplint.live.options import LiveOptions
 from support import ScriptedServer
+
+from mcplint.live.net.http import BODY_LIMIT, Fetcher
+from mcplint.live.options import LiveOptions
 
 
 def _answer_then_drop(connection: socket.socket) -> bool:

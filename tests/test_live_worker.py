@@ -13,11 +13,11 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
+from support import ScriptedServer
 
-from mcplint.catalog import load_builtin
 from mcplint.live import worker
 from mcplint.live.options import LiveOptions
-from support import ScriptedServer
+from mcplint.policy.catalog import load_builtin
 
 
 def _answer(status: int, body: bytes) -> Any:
@@ -170,7 +170,7 @@ def test_a_job_for_a_dead_worker_is_a_clean_error(
 
 
 def test_live_options_cross_over_as_json() -> None:
-    from mcplint.live.runner import options_from
+    from mcplint.live.jobs import options_from
 
     options = options_from({"timeout": 7, "deadline": 9, "nameserver": ["127.0.0.1:5353"],
                             "system_resolver": "[::1]:53",
@@ -188,7 +188,7 @@ def test_live_options_cross_over_as_json() -> None:
 def test_a_usage_error_in_the_verification_reaches_the_caller_as_one(
         servers: tuple[ScriptedServer, ScriptedServer], monkeypatch: pytest.MonkeyPatch,
         kind: Any) -> None:
-    from mcplint.settings import UsageError
+    from mcplint.errors import UsageError
 
     mcp, _ = servers
     monkeypatch.delenv("MCPLINT_WORKER_TEST_TOKEN", raising=False)

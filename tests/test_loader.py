@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from mcplint.sourcemap import Span
-from mcplint.yamlsource import MAX_DEPTH, load_file, parse, resolve_plain
+from mcplint.load.sourcemap import Span
+from mcplint.load.yamlsource import MAX_DEPTH, load_file, parse, resolve_plain
 
 
 def test_positions_of_values_and_keys() -> None:

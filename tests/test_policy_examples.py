@@ -8,9 +8,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-
-from mcplint.policyfiles import read_policy
 from support import lint_folder, marked_lines
+
+from mcplint.policy.files import read_policy
 
 POLICIES = sorted((Path(__file__).resolve().parent.parent / "policies").glob("MCP*.yaml"))
 

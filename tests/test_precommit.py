@@ -16,7 +16,6 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-
 from livestack.env import REPO_ROOT, child_env, venv_script
 from support import write_files
 

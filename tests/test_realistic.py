@@ -1,5 +1,5 @@
 """Every rule on realistic manifests (beyond each policy's own examples), and the
-"one root cause, one finding" promises of spec/rules.md."""
+"one root cause, one finding" promises of the rule catalog (docs/rules/README.md)."""
 
 from __future__ import annotations
 
@@ -7,7 +7,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-
 from support import lint_folder
 
 HEALTHY_AS = """\

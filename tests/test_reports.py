@@ -12,13 +12,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-
 from support import REPO_ROOT, run_json, run_mcplint, valid_sarif, write_files
 
-from mcplint.catalog import load_builtin
 from mcplint.findings import FileResult, Location, make_finding
+from mcplint.load.sourcemap import Span
+from mcplint.policy.catalog import load_builtin
 from mcplint.report import Report, writer
-from mcplint.sourcemap import Span
 
 ANNOTATION = re.compile(r"^::(?P<level>error|warning|notice) file=(?P<file>[^,]+),line=(?P<line>\d+),"
                         r"col=(?P<col>\d+),endLine=\d+(,endColumn=\d+)?,"

@@ -1,6 +1,6 @@
 """IP addresses and networks: what kind they are, and whether a list covers a range.
 
-Python's `ipaddress` alone is not enough (see spec/facts.md): 100.64.1.2 (CGNAT) is neither
+Python's `ipaddress` alone is not enough (see docs/facts.md): 100.64.1.2 (CGNAT) is neither
 private nor global to it, and 192.0.2.x counts as "private". Addresses are classified
 against explicit networks first, then `is_global` decides the rest.
 """

@@ -13,12 +13,23 @@ from typing import Any
 
 from mcplint.facts import dig
 from mcplint.facts.addresses import (
-    DESCRIPTIONS, classify_network, covers, parse_network, parse_networks,
+    DESCRIPTIONS,
+    classify_network,
+    covers,
+    parse_network,
+    parse_networks,
 )
 from mcplint.facts.urls import (
-    as_metadata_urls, canonical, host_of, looks_like_url, path_exempt, path_of, prm_urls, url_facts,
+    as_metadata_urls,
+    canonical,
+    host_of,
+    looks_like_url,
+    path_exempt,
+    path_of,
+    prm_urls,
+    url_facts,
 )
-from mcplint.sourcemap import join, pointer
+from mcplint.load.sourcemap import join, pointer
 
 DOCUMENTS = ("resource_metadata", "authorization_server_metadata")
 

@@ -10,9 +10,9 @@ from urllib.parse import urlsplit
 
 from mcplint.facts.addresses import DESCRIPTIONS, classify_address, parse_network
 from mcplint.facts.urls import looks_like_url, url_facts
-from mcplint.live.challenge import parse as parse_challenges
-from mcplint.live.dns import Lookup
-from mcplint.live.http import Exchange
+from mcplint.live.net.challenge import parse as parse_challenges
+from mcplint.live.net.dns import Lookup
+from mcplint.live.net.http import Exchange
 
 TRANSPORT_ERRORS = {"refused", "reset", "timeout", "protocol", "tls"}
 

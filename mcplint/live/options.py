@@ -6,7 +6,7 @@ import ipaddress
 from pathlib import Path
 from typing import Any
 
-from mcplint.settings import UsageError
+from mcplint.errors import UsageError
 
 # Public resolvers a hosted client's view is approximated with (Cloudflare, Google, Quad9).
 DEFAULT_NAMESERVERS = (("1.1.1.1", 53), ("8.8.8.8", 53), ("9.9.9.9", 53))

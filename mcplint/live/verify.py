@@ -21,14 +21,14 @@ from typing import Any
 from urllib.parse import urlencode, urlsplit
 
 from mcplint import __version__
+from mcplint.errors import UsageError
 from mcplint.facts import dig
 from mcplint.facts.urls import as_metadata_urls, canonical, looks_like_url, prm_urls
 from mcplint.live import evidence
-from mcplint.live.dns import Lookup, Resolvers
-from mcplint.live.http import Exchange, Fetcher
+from mcplint.live.net.dns import Lookup, Resolvers
+from mcplint.live.net.http import Exchange, Fetcher
 from mcplint.live.options import LiveOptions
-from mcplint.settings import UsageError
-from mcplint.sourcemap import pointer
+from mcplint.load.sourcemap import pointer
 
 PRM_FIELDS = ("resource", "authorization_servers", "scopes_supported", "bearer_methods_supported")
 AS_FIELDS = ("issuer", "authorization_endpoint", "token_endpoint", "registration_endpoint",

@@ -28,7 +28,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NoReturn
 
-from mcplint.settings import UsageError
+from mcplint.errors import UsageError
 
 if TYPE_CHECKING:
     import ssl
@@ -227,7 +227,7 @@ def _serve(jobs: int, results: int, ca_bundle: Path | None) -> NoReturn:
     code = 0
     try:
         signal.signal(signal.SIGINT, signal.SIG_DFL)  # Ctrl-C: the parent speaks for both
-        from mcplint.live.http import ssl_context
+        from mcplint.live.net.http import ssl_context
 
         tls = ssl_context(ca_bundle)  # ready before the first job arrives, shared by all
         while (job := _read_frame(jobs)) is not None:
@@ -249,7 +249,7 @@ class InProcess:
     """The same jobs, run in a thread of this process (where forking is not safe)."""
 
     def __init__(self, ca_bundle: Path | None) -> None:
-        from mcplint.live.http import ssl_context
+        from mcplint.live.net.http import ssl_context
 
         self._tls = ssl_context(ca_bundle)
         self._pending: list[tuple[threading.Thread, dict[str, Any]]] = []

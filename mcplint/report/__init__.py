@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-import os
 from collections import Counter
 from collections.abc import Callable
 from importlib import import_module
-from pathlib import Path
 from typing import IO, Any
 
-from mcplint.catalog import SEVERITIES, Catalog
-from mcplint.findings import FileResult, Finding
+from mcplint.findings import SEVERITIES, FileResult, Finding
+from mcplint.policy.catalog import Catalog
 
 REPORT_VERSION = "1"
 
@@ -66,21 +64,3 @@ Writer = Callable[[Report, IO[str]], None]
 def writer(format_name: str) -> Writer:
     module = import_module(f"mcplint.report.{FORMATS[format_name]}")
     return module.write  # type: ignore[no-any-return]
-
-
-def write_atomically(path: Path, render: Callable[[IO[str]], None]) -> None:
-    """Write via a temporary file in the same folder, so readers never see half a report.
-    The folder is created if needed (`--output reports/mcplint.sarif` in a fresh CI job)."""
-    import tempfile
-
-    folder = path.parent if str(path.parent) else Path(".")
-    folder.mkdir(parents=True, exist_ok=True)
-    handle = tempfile.NamedTemporaryFile("w", encoding="utf-8", dir=folder, delete=False,
-                                         prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with handle:
-            render(handle)
-        os.replace(handle.name, path)
-    except BaseException:
-        os.unlink(handle.name)
-        raise

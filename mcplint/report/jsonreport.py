@@ -6,10 +6,10 @@ import json
 from typing import IO, Any
 
 from mcplint import __version__
-from mcplint.catalog import CATALOG_VERSION
 from mcplint.findings import Finding
+from mcplint.load.schemacheck import KNOWN_VERSIONS
+from mcplint.policy.catalog import CATALOG_VERSION
 from mcplint.report import REPORT_VERSION, Report
-from mcplint.schemacheck import KNOWN_VERSIONS
 
 
 def finding_json(report: Report, finding: Finding) -> dict[str, Any]:

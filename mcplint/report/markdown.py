@@ -14,10 +14,9 @@ from collections.abc import Iterable, Iterator
 from typing import IO, Any
 from urllib.parse import urlsplit
 
-from mcplint.catalog import SYMPTOMS
-from mcplint.findings import FileResult, Finding
+from mcplint.findings import SYMPTOMS, FileResult, Finding
 from mcplint.report import Report
-from mcplint.report.text import _plural, baseline_line, evidence_line, location
+from mcplint.report.text import baseline_line, evidence_line, location, plural
 
 ICONS = {"error": "❌ error", "warning": "⚠️ warning", "info": "ℹ️ info"}
 _CELL_ESCAPES = {"|": "\\|", "<": "&lt;", ">": "&gt;", "&": "&amp;", "\n": "<br>", "\r": ""}
@@ -42,11 +41,11 @@ def mermaid_text(text: object, limit: int = 90) -> str:
 
 def headline(report: Report) -> str:
     counts = report.counts()
-    manifests = _plural(counts["manifests"], "manifest")
+    manifests = plural(counts["manifests"], "manifest")
     if not counts["findings"]:
         return f"## ✅ mcplint {report.command}: no problems in {manifests}"
-    severities = ", ".join(_plural(n, s) for s, n in counts["by_severity"].items() if n)
-    return (f"## ❌ mcplint {report.command}: {_plural(counts['findings'], 'problem')} "
+    severities = ", ".join(plural(n, s) for s, n in counts["by_severity"].items() if n)
+    return (f"## ❌ mcplint {report.command}: {plural(counts['findings'], 'problem')} "
             f"({severities}) in {counts['manifests_with_findings']} of {manifests}")
 
 
@@ -99,7 +98,7 @@ def _manifest(report: Report, result: FileResult) -> Iterator[str]:
         yield from diagram
         yield ""
     if suppressed:
-        yield f"<details><summary>{_plural(len(suppressed), 'suppressed finding')}</summary>"
+        yield f"<details><summary>{plural(len(suppressed), 'suppressed finding')}</summary>"
         yield ""
         yield from _table(report, suppressed, reason=True)
         yield ""
@@ -165,7 +164,7 @@ def lines(report: Report) -> Iterator[str]:
     yield ""
     counts = report.counts()
     if counts["suppressed"]:
-        yield f"{_plural(counts['suppressed'], 'finding')} suppressed (inline or baseline)."
+        yield f"{plural(counts['suppressed'], 'finding')} suppressed (inline or baseline)."
         yield ""
     stale = baseline_line(report)
     if stale:

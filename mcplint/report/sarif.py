@@ -15,8 +15,7 @@ from typing import IO, Any
 from urllib.parse import quote
 
 from mcplint import __version__
-from mcplint.catalog import SYMPTOMS
-from mcplint.findings import Finding, Location
+from mcplint.findings import SYMPTOMS, Finding, Location
 from mcplint.report import Report
 
 SCHEMA_URI = "https://json.schemastore.org/sarif-2.1.0.json"
@@ -45,7 +44,7 @@ def document(report: Report) -> dict[str, Any]:
 
 
 def _rule(report: Report, code: str) -> dict[str, Any]:
-    from mcplint import ruledocs
+    from mcplint.report import ruledocs
 
     rule = report.catalog.rules[code]
     documentation = report.catalog.documentation(code)

@@ -5,8 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import IO, Any
 
-from mcplint.catalog import SYMPTOMS
-from mcplint.findings import Finding
+from mcplint.findings import SYMPTOMS, Finding
 from mcplint.report import Report
 
 _COLORS = {"error": "red", "warning": "yellow", "info": "blue"}
@@ -61,7 +60,7 @@ def _finding_lines(report: Report, finding: Finding) -> Iterable[str]:
             yield f"    docs: {uri}"
 
 
-def _plural(count: int, word: str) -> str:
+def plural(count: int, word: str) -> str:
     return f"{count} {word}{'' if count == 1 else 's'}"
 
 
@@ -77,7 +76,7 @@ def baseline_line(report: Report) -> str | None:
 
 def summary_lines(report: Report) -> Iterable[str]:
     counts = report.counts()
-    manifests = _plural(counts["manifests"], "manifest")
+    manifests = plural(counts["manifests"], "manifest")
     suppressed = f" ({counts['suppressed']} suppressed)" if counts["suppressed"] else ""
     stale = baseline_line(report)
     if not counts["findings"]:
@@ -85,8 +84,8 @@ def summary_lines(report: Report) -> Iterable[str]:
         if stale:
             yield stale
         return
-    severities = ", ".join(_plural(n, s) for s, n in counts["by_severity"].items() if n)
-    yield (f"Found {_plural(counts['findings'], 'problem')} ({severities}) in "
+    severities = ", ".join(plural(n, s) for s, n in counts["by_severity"].items() if n)
+    yield (f"Found {plural(counts['findings'], 'problem')} ({severities}) in "
            f"{counts['manifests_with_findings']} of {manifests}{suppressed}.")
     # Only problems map to what the user sees; info findings are notes, listed apart.
     problems = [f for f in report.active if f.severity != "info"]

@@ -16,8 +16,13 @@ from pathlib import Path
 
 from .catalog import DnsRecord
 from .env import child_env
-from .procs import ManagedProcess, StackError, free_port_pair, port_open, start_on_free_port
-
+from .procs import (
+    ManagedProcess,
+    StackError,
+    free_port_pair,
+    port_open,
+    start_on_free_port,
+)
 
 
 class Dnsmasq:

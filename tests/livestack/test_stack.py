@@ -25,7 +25,15 @@ import httpx
 import pytest
 import yaml
 
-from livestack import CLAUDE_CALLBACK, SCOPES, SLOW_SECONDS, Proxy, Stack, StackError, Static
+from livestack import (
+    CLAUDE_CALLBACK,
+    SCOPES,
+    SLOW_SECONDS,
+    Proxy,
+    Stack,
+    StackError,
+    Static,
+)
 from livestack.catalog import DNS_ANSWERS, HOSTILE, PRM_PATH
 
 INITIALIZE = {

@@ -17,8 +17,8 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-
 from livestack.env import TESTS_DIR, child_env
+
 from netguard import guard
 
 BLOCKED = ("192.0.2.1", 443)

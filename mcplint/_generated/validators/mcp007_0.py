@@ -2,7 +2,7 @@
 # ruff: noqa
 from decimal import Decimal
 import re
-from mcplint.fastschema import JsonSchemaValueException, JsonSchemaValuesException
+from mcplint.load.fastschema import JsonSchemaValueException, JsonSchemaValuesException
 
 
 REGEX_PATTERNS = {

@@ -7,17 +7,19 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from mcplint import discover
-from mcplint.catalog import Catalog, load_builtin, load_policy_dir
+from mcplint.config import discover
+from mcplint.config.settings import Settings, checked
+from mcplint.errors import UsageError
+from mcplint.files import write_atomically
 from mcplint.findings import FileResult, at_least
 from mcplint.lint import Linter, LiveProbes
-from mcplint.report import FORMATS, Report, Writer, write_atomically, writer
-from mcplint.settings import Settings, UsageError, checked
+from mcplint.policy.catalog import Catalog, load_builtin, load_policy_dir
+from mcplint.report import FORMATS, Report, Writer, writer
 
 
 def settings_from(options: dict[str, Any]) -> Settings:
-    """The command line's options over the config file's (mcplint/config.py)."""
-    from mcplint import config
+    """The command line's options over the config file's (mcplint/config/file.py)."""
+    from mcplint.config import file as config
 
     return config.settings_for(options)
 
@@ -60,7 +62,7 @@ def catalog_for(options: dict[str, Any], settings: Settings | None = None) -> Ca
             loaded.add(folder.resolve())
             load_policy_dir(catalog, folder)
     if settings is not None and settings.egress_ranges is not None:
-        from mcplint.config import load_egress_ranges
+        from mcplint.config.file import load_egress_ranges
 
         catalog.data["egress"] = load_egress_ranges(settings)
     return catalog
@@ -120,7 +122,7 @@ def run(command: str, paths: tuple[str, ...], options: dict[str, Any],
         linter.lint(path, shown) for path, shown in manifests]
     extras: dict[str, Any] = {}
     if settings.baseline is not None or options.get("write_baseline"):
-        from mcplint import baseline
+        from mcplint.results import baseline
 
         summary = baseline.use(results, settings, options.get("write_baseline"))
         extras = {"baseline": summary} if summary else {}

@@ -14,10 +14,10 @@ from collections.abc import Iterable, Iterator
 from functools import lru_cache
 from typing import Any, Callable
 
-from mcplint import jmes
-from mcplint.catalog import Check, Rule
 from mcplint.findings import Finding, Location, make_finding
-from mcplint.sourcemap import SourceMap, join, resolve, split
+from mcplint.load.sourcemap import SourceMap, join, resolve, split
+from mcplint.policy import jmes
+from mcplint.policy.catalog import Check, Rule
 
 
 class Mount:
@@ -213,26 +213,3 @@ def _holds(condition: jmes.Compiled, envelope: dict[str, Any], default: bool) ->
         return jmes.truthy(condition(envelope))
     except jmes.EvaluationError:
         return default
-
-
-def _encloses(outer: str, inner: str) -> bool:
-    return inner == outer or inner.startswith(outer + "/")
-
-
-def drop_overridden(findings: list[Finding], rules: dict[str, Rule]) -> list[Finding]:
-    """One root cause, one finding: drop a finding when a rule listed in its rule's
-    `overridden-by` reports on the same node or an enclosing one, from the same source."""
-    by_code: dict[str, list[Finding]] = {}
-    for finding in findings:
-        by_code.setdefault(finding.code, []).append(finding)
-    kept = []
-    for finding in findings:
-        rule = rules.get(finding.code)
-        overriding = rule.overridden_by if rule else ()
-        if any(other.source == finding.source and other.manifest == finding.manifest
-               and _encloses(other.location.anchor, finding.location.anchor)
-               for code in overriding for other in by_code.get(code, ())):
-            continue
-        kept.append(finding)
-    return kept
-

@@ -14,21 +14,14 @@ from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from mcplint.errors import PolicyError
+from mcplint.resources import GENERATED
+
 if TYPE_CHECKING:
-    from mcplint import jmes
+    from mcplint.policy import jmes
 
-SEVERITIES = ("error", "warning", "info")  # most severe first
 PROFILES = ("claude-ai", "spec", "local")
-SYMPTOMS = {
-    "reach": "Couldn't reach the MCP server",
-    "auth": "Authorization with the MCP server failed",
-    "none": "No connection error (hygiene or risk)",
-}
 CATALOG_VERSION = "1"
-
-
-class PolicyError(ValueError):
-    """A policy file that cannot be used; the message names the file and the problem."""
 
 
 class Check:
@@ -47,13 +40,15 @@ class Check:
 
     @cached_property
     def when_function(self) -> jmes.Compiled | None:
-        from mcplint import jmes  # only evaluation needs JMESPath, not every catalog user
+        from mcplint.policy import (
+            jmes,  # only evaluation needs JMESPath, not every catalog user
+        )
 
         return jmes.to_function(self.when) if self.when is not None else None
 
     @cached_property
     def expect_function(self) -> jmes.Compiled | None:
-        from mcplint import jmes
+        from mcplint.policy import jmes
 
         return jmes.to_function(self.expect) if self.expect is not None else None
 
@@ -122,7 +117,7 @@ class Rule:
 
 def compile_policy(policy: dict[str, Any], origin: str) -> Rule:
     """A rule from a policy document that already satisfies schemas/policy.schema.json."""
-    from mcplint import jmes
+    from mcplint.policy import jmes
 
     checks = []
     for index, check in enumerate(policy.get("checks", [])):
@@ -185,7 +180,6 @@ class Catalog:
         return self.user_docs.get(code) or self.builtin_docs.get(code, {})
 
 
-GENERATED = Path(__file__).parent / "_generated"
 
 
 def _generated(name: str) -> str:
@@ -200,7 +194,9 @@ def load_builtin() -> Catalog:
 
 def load_policy_dir(catalog: Catalog, directory: Path) -> None:
     """Add the users' policies in `directory` (their codes must not start with MCP)."""
-    from mcplint import policyfiles  # only users with their own policies pay for validation
+    from mcplint.policy import (
+        files as policyfiles,  # only users with their own policies pay for validation
+    )
 
     if not directory.is_dir():
         raise PolicyError(f"{directory}: not a folder of policy files")

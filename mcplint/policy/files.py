@@ -9,8 +9,9 @@ import json
 from pathlib import Path
 from typing import Any
 
-from mcplint.catalog import GENERATED, PolicyError
-from mcplint.yamlsource import load_file
+from mcplint.errors import PolicyError
+from mcplint.load.yamlsource import load_file
+from mcplint.resources import schema_text
 
 
 def read_policy(path: Path, policy_schema: dict[str, Any] | None = None,
@@ -19,7 +20,7 @@ def read_policy(path: Path, policy_schema: dict[str, Any] | None = None,
     import jsonschema
 
     if policy_schema is None:
-        policy_schema = json.loads((GENERATED / "schemas" / "policy.schema.json").read_text("utf-8"))
+        policy_schema = json.loads(schema_text("policy.schema.json"))
 
     loaded = load_file(path)
     if loaded.problems:

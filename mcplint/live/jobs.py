@@ -9,8 +9,9 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from mcplint.config.settings import Settings
+from mcplint.errors import UsageError
 from mcplint.live.options import LiveOptions, parse_connect_to, parse_nameserver
-from mcplint.settings import Settings, UsageError
 
 
 def options_from(cli: dict[str, Any], config_timeout: float | None = None,
@@ -112,7 +113,7 @@ class LiveRunner:
 def write_record(path: Path, verifications: list[dict[str, Any]]) -> None:
     """The --record file: every request of every verification, secrets redacted."""
     from mcplint import __version__
-    from mcplint.report import write_atomically
+    from mcplint.files import write_atomically
 
     document = {"tool": f"mcplint {__version__}", "verifications": verifications}
     write_atomically(path, lambda out: json.dump(document, out, indent=2))

@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterable
 
-from mcplint.sourcemap import Span
+from mcplint.load.sourcemap import Span
 
 # A comment starts at '#' preceded by whitespace or at the start of the line.
 _DIRECTIVE = re.compile(

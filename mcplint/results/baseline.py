@@ -25,8 +25,9 @@ from functools import cached_property
 from pathlib import Path
 from typing import Any
 
+from mcplint.config.settings import Settings
+from mcplint.errors import UsageError
 from mcplint.findings import FileResult, Finding
-from mcplint.settings import Settings, UsageError
 
 FORMAT_VERSION = 1
 Key = tuple[str, str, str, str]  # code, file (relative to the baseline), pointer, value hash
@@ -73,7 +74,7 @@ def use(results: list[FileResult], settings: Settings,
 
 def write(path: Path, results: list[FileResult]) -> Baseline:
     """Record every finding not suppressed inline."""
-    from mcplint.report import write_atomically
+    from mcplint.files import write_atomically
 
     baseline = Baseline(path, [])
     for result in results:

@@ -10,7 +10,8 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
-from mcplint.catalog import SYMPTOMS, Rule
+from mcplint.findings import SYMPTOMS
+from mcplint.policy.catalog import Rule
 
 MODES = {"static": "static (`mcplint check`)", "live": "live (`mcplint verify`)"}
 _FENCES = {"json": "json", "yaml": "yaml", "yml": "yaml"}

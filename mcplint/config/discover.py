@@ -7,7 +7,7 @@ import os
 from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 
-from mcplint.settings import UsageError
+from mcplint.errors import UsageError
 
 MANIFEST_GLOBS = ("mcp-connector.yaml", "mcp-connector.yml",
                   "*.mcp-connector.yaml", "*.mcp-connector.yml")

@@ -13,7 +13,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from mcplint.yamlsource import Loaded, Problem, load_file
+from mcplint.load.yamlsource import Loaded, Problem, load_file
 
 NAMES = ("resource_metadata", "authorization_server_metadata")
 

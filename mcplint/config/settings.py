@@ -6,13 +6,10 @@ import os
 from collections.abc import Iterable
 from pathlib import Path
 
-from mcplint.catalog import PROFILES, Catalog
+from mcplint.errors import UsageError
+from mcplint.policy.catalog import PROFILES, Catalog
 
 DEFAULT_PROFILE = "claude-ai"
-
-
-class UsageError(ValueError):
-    """Bad options or configuration: exit code 2, with this one-line message."""
 
 
 class Settings:
@@ -37,7 +34,7 @@ class Settings:
         self.no_suppress = no_suppress
         self.exclude = exclude
         self.force_exclude = force_exclude
-        # From the config file (mcplint/config.py); CLI options replace what they name.
+        # From the config file (mcplint/config/file.py); CLI options replace what they name.
         self.config_file = config_file  # as messages show it
         self.root = root  # the folder exclude and per-file-ignores globs are relative to
         self.origins = {} if origins is None else origins  # key -> where a value came from

@@ -20,8 +20,8 @@ from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
+from mcplint.errors import UsageError
 from mcplint.facts import urls
-from mcplint.settings import UsageError
 
 SCHEMA_URL = "https://github.com/mcplint/mcplint/raw/main/schemas/mcp-connector.schema.json"
 PLACEHOLDERS: dict[str, Any] = {
@@ -187,3 +187,74 @@ def write(output: str, values: Mapping[str, Any] | None = None) -> int:
     print(f"mcplint: wrote {output}; fill in the values marked TODO, then run "
           f"`mcplint check {output}`", file=sys.stderr)
     return 0
+
+
+def discovered_values(url: str, live: dict[str, Any], auth_type: str) -> dict[str, Any]:
+    """What live discovery says about a connector, as starter-manifest values with a note
+    per field saying where it came from (`mcplint init --from URL`)."""
+    from urllib.parse import urlsplit
+
+    from mcplint.facts.urls import canonical, looks_like_url
+
+    host = (urlsplit(url).hostname or "").lower()
+    values: dict[str, Any] = {"server_url": url, "auth_type": auth_type, "notes": {}}
+    notes = values["notes"]
+    notes["server_url"] = "the URL given to init --from"
+    notes["auth_type"] = ("it answered 401 with a Bearer challenge" if auth_type == "oauth"
+                          else "it answered initialize without asking for credentials")
+    values["name"] = host.split(".")[0] or None
+    values["transport"] = "sse" if urlsplit(url).path.rstrip("/").endswith("/sse") else None
+    hosts: dict[str, dict[str, Any]] = {host: {}} if host else {}
+    prm = live.get("prm") or {}
+    document = prm.get("document") or {}
+    servers = document.get("authorization_servers")
+    if auth_type == "oauth" and isinstance(servers, list) and servers and looks_like_url(servers[0]):
+        values["issuer"] = servers[0]
+        notes["issuer"] = "authorization_servers[0] of the protected resource metadata"
+        values["audience"] = canonical(url) or url
+        notes["audience"] = "the canonical server URL, what clients send as resource"
+    scopes = [s for s in document.get("scopes_supported") or [] if s != "offline_access"]
+    if scopes:
+        values["scopes"] = scopes
+        notes["scopes"] = "scopes_supported of the protected resource metadata"
+    metadata = (live.get("as") or {}).get("document") or {}
+    registration = []
+    if metadata.get("client_id_metadata_document_supported") is True and "none" in (
+            metadata.get("token_endpoint_auth_methods_supported") or []):
+        registration.append("cimd")
+    if looks_like_url(metadata.get("registration_endpoint")):
+        registration.append("dcr")
+    if registration:
+        values["registration"] = registration
+        notes["registration"] = "what the authorization server metadata offers"
+    for field in ("issuer", "token_endpoint", "registration_endpoint", "authorization_endpoint"):
+        target = metadata.get(field) if field != "issuer" else values.get("issuer")
+        if looks_like_url(target):
+            hosts.setdefault((urlsplit(target).hostname or "").lower(), {})
+    values["hosts"] = hosts
+    return values
+
+
+def init_from(url: str, output: str, options: dict[str, Any]) -> int:
+    """`mcplint init --from URL`: a starter manifest filled in from live discovery."""
+    from mcplint.commands import run as runner
+    from mcplint.commands.verify import live_options, no_resolver
+    from mcplint.live.verify import Verification
+    from mcplint.policy.catalog import load_builtin
+
+    if not url.lower().startswith(("https://", "http://")):
+        raise UsageError(f"init --from: '{url}' is not an http(s) URL")
+    catalog = load_builtin()
+    manifest: dict[str, Any] = {"version": 1, "server": {"url": url}, "auth": {"type": "oauth"}}
+    settings = runner.settings_from(options)
+    verification = Verification(manifest, {}, catalog.data, live_options(options),
+                                settings.profile_for(None), infer_auth=True)
+    live = verification.run()
+    if live.get("resolvers_answered") is False:
+        return no_resolver(0)
+    post = (live.get("mcp") or {}).get("post") or {}
+    if post.get("status") is None:
+        raise UsageError(f"init --from: {url} did not answer "
+                         f"({(post.get('evidence') or {}).get('error', 'no answer')}); run "
+                         f"`mcplint probe {url}` to see why")
+    return write(output, discovered_values(url, live, verification.auth_type))

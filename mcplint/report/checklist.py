@@ -8,8 +8,7 @@ from collections.abc import Callable
 from typing import IO, Any
 
 from mcplint.facts import dig
-from mcplint.catalog import SYMPTOMS
-from mcplint.findings import Finding
+from mcplint.findings import SYMPTOMS, Finding
 from mcplint.report import Report
 from mcplint.report.text import evidence_line
 

@@ -11,7 +11,7 @@ import json
 from collections.abc import Iterator
 from typing import Any
 
-from mcplint.catalog import GENERATED
+from mcplint.resources import schema_text
 
 KNOWN_VERSIONS = (1,)
 _YAML11_BOOLEANS = {"yes", "no", "on", "off", "y", "n"}
@@ -21,11 +21,11 @@ _TYPE_NAMES = {"object": "a mapping", "array": "a list", "string": "a string",
 
 
 def manifest_schema() -> dict[str, Any]:
-    return json.loads((GENERATED / "schemas" / "mcp-connector.schema.json").read_text("utf-8"))  # type: ignore[no-any-return]
+    return json.loads(schema_text("mcp-connector.schema.json"))  # type: ignore[no-any-return]
 
 
 def is_valid(document: Any) -> bool:
-    from mcplint import fastschema
+    from mcplint.load import fastschema
 
     return fastschema.is_valid("manifest", document)
 

@@ -21,8 +21,9 @@ import re
 from pathlib import Path
 from typing import Any
 
-from mcplint.settings import Settings, UsageError, split_codes
-from mcplint.sourcemap import SourceMap, join
+from mcplint.config.settings import Settings, split_codes
+from mcplint.errors import UsageError
+from mcplint.load.sourcemap import SourceMap, join
 
 YAML_NAME = ".mcplint.yaml"
 PYPROJECT = "pyproject.toml"
@@ -194,7 +195,7 @@ def _toml_table(path: Path, text: str, required: bool) -> dict[str, Any] | None:
 
 
 def _load_yaml(path: Path) -> Config:
-    from mcplint.yamlsource import load_file
+    from mcplint.load.yamlsource import load_file
 
     loaded = load_file(path)
     if loaded.problems:
@@ -211,7 +212,7 @@ def _load_yaml(path: Path) -> Config:
 def _validated(config: Config) -> Config:
     """The config, if it satisfies the schema (a generated validator; jsonschema is imported
     only to explain a failure), else a UsageError."""
-    from mcplint import fastschema
+    from mcplint.load import fastschema
 
     if fastschema.is_valid("config", config.values):
         return config
@@ -219,9 +220,9 @@ def _validated(config: Config) -> Config:
 
     import jsonschema
 
-    from mcplint.catalog import GENERATED
+    from mcplint.resources import schema_text
 
-    schema = json.loads((GENERATED / "schemas" / "config.schema.json").read_text("utf-8"))
+    schema = json.loads(schema_text("config.schema.json"))
     errors = list(jsonschema.Draft202012Validator(schema).iter_errors(config.values))
     if not errors:  # the two validators disagree: trust the one that explains
         return config
@@ -289,7 +290,7 @@ def load_egress_ranges(settings: Settings) -> dict[str, Any]:
     CIDRs). Checked here, because a typo in a range would otherwise cover nothing, silently."""
     import ipaddress
 
-    from mcplint.yamlsource import load_file
+    from mcplint.load.yamlsource import load_file
 
     assert settings.egress_ranges is not None
     path, where = shown(settings.egress_ranges), settings.origin("egress-ranges")

@@ -5,8 +5,9 @@ from __future__ import annotations
 import textwrap
 from typing import Any
 
-from mcplint.catalog import SYMPTOMS, Catalog, Rule
-from mcplint.ruledocs import live_evidence
+from mcplint.findings import SYMPTOMS
+from mcplint.policy.catalog import Catalog, Rule
+from mcplint.report.ruledocs import live_evidence
 
 
 def _section(title: str, body: str) -> str:

@@ -15,7 +15,7 @@ from typing import Any
 
 import yaml
 
-from mcplint.sourcemap import FILE_START, SourceMap, Span, join
+from mcplint.load.sourcemap import FILE_START, SourceMap, Span, join
 
 try:  # libyaml is several times faster; the pure-Python parser gives the same events.
     from yaml import CSafeLoader as _EventSource
