@@ -1,0 +1,174 @@
+"""The attacks, kept: every hostile input and hostile server that once made mcplint crash,
+hang or judge wrong (issue 13, robustness) and the classes of the security issue (issue 10).
+
+Each test names what it defends against. A crash is exit 2 with "internal error"; input
+must end in a located finding (exit 0/1) or a one-line usage error (exit 2, one line, no
+"internal error"), within bounded time. The fuzzing of the loader and `check` is in
+test_fuzz.py; the hostile servers live in tests/livestack (hostile_server.py) and in
+small loopback servers here.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from support import run_mcplint
+
+HEALTHY_TAIL = "server: {url: 'https://mcp.acme.com/mcp'}\nauth: {type: none}\n"
+
+
+def _check_json(cwd: Path, *args: str, timeout: float = 30) -> dict:
+    completed = run_mcplint("check", *args, "--format", "json", cwd=cwd, timeout=timeout)
+    assert completed.returncode in (0, 1), completed.stderr
+    assert "internal error" not in completed.stderr
+    return json.loads(completed.stdout)
+
+
+def _usage_error(completed) -> str:
+    """The one line of a usage error (exit 2), never an internal error."""
+    assert completed.returncode == 2, completed.stdout + completed.stderr
+    lines = completed.stderr.strip().splitlines()
+    assert len(lines) == 1, completed.stderr
+    assert "internal error" not in lines[0] and "Traceback" not in completed.stderr
+    return lines[0]
+
+
+def _codes(report: dict) -> list[tuple[str, int]]:
+    return [(f["code"], f["line"]) for f in report["findings"]]
+
+
+# -- the manifest's YAML ----------------------------------------------------------------------
+
+@pytest.mark.parametrize(("text", "code", "line"), [
+    ("version: *a\n" + HEALTHY_TAIL, "MCP001", 1),  # an alias to no anchor at all
+    ("&k version: 1\nname: *k\n" + HEALTHY_TAIL, None, None),  # an anchor on a key: valid YAML
+    ("version: 1\nname: *k\n&k x: 1\n" + HEALTHY_TAIL, "MCP001", 2),  # used before it is defined
+])
+def test_yaml_aliases_without_a_value_anchor(tmp_path: Path, text: str, code: str | None,
+                                             line: int | None) -> None:
+    (tmp_path / "mcp-connector.yaml").write_text(text)
+    report = _check_json(tmp_path, "mcp-connector.yaml")
+    if code is not None:
+        assert (code, line) in _codes(report)
+    else:
+        assert all(f["code"] not in ("MCP001", "MCP003") for f in report["findings"])
+
+
+def test_an_alias_to_a_key_anchor_reads_the_key_as_a_value() -> None:
+    from mcplint.load.yamlsource import parse
+
+    loaded = parse("&k version: 1\nname: *k\n")
+    assert loaded.data == {"version": 1, "name": "version"} and not loaded.problems
+
+
+# -- referenced metadata files --------------------------------------------------------------
+
+def _manifest_naming(folder: Path, reference: str) -> Path:
+    path = folder / "mcp-connector.yaml"
+    path.write_text("version: 1\nserver: {url: 'https://mcp.acme.com/mcp'}\n"
+                    "auth:\n  type: oauth\n  issuer: https://auth.acme.com\n"
+                    "  audience: https://mcp.acme.com/mcp\n  registration: [dcr]\n"
+                    f"  resource_metadata: {json.dumps(reference)}\n")
+    return path
+
+
+def test_a_metadata_path_with_a_nul_is_mcp008(tmp_path: Path) -> None:
+    _manifest_naming(tmp_path, "prm\u0000.json")
+    report = _check_json(tmp_path, "mcp-connector.yaml")
+    assert ("MCP008", 8) in _codes(report)
+
+
+def test_a_metadata_path_in_a_symlink_loop_is_mcp008(tmp_path: Path) -> None:
+    os.symlink("loop-b", tmp_path / "loop-a")
+    os.symlink("loop-a", tmp_path / "loop-b")
+    _manifest_naming(tmp_path, "loop-a")
+    report = _check_json(tmp_path, "mcp-connector.yaml")
+    assert ("MCP008", 8) in _codes(report)
+
+
+def test_a_referenced_file_nested_980_deep_is_mcp008(tmp_path: Path) -> None:
+    (tmp_path / "prm.json").write_text("[" * 980 + "]" * 980)
+    _manifest_naming(tmp_path, "prm.json")
+    report = _check_json(tmp_path, "mcp-connector.yaml")
+    assert ("MCP008", 8) in _codes(report)
+
+
+# -- which files are manifests ----------------------------------------------------------------
+
+def test_a_tracked_file_name_that_is_not_utf8_does_not_stop_the_check(tmp_path: Path) -> None:
+    import subprocess
+
+    subprocess.run(["git", "init", "-q"], cwd=tmp_path, check=True)
+    (tmp_path / "mcp-connector.yaml").write_text("version: 1\n" + HEALTHY_TAIL)
+    odd = os.fsencode(tmp_path) + b"/x\xff.mcp-connector.yaml"
+    with open(odd, "wb") as handle:
+        handle.write(b"version: 1\n" + HEALTHY_TAIL.encode())
+    subprocess.run(["git", "add", "-A"], cwd=tmp_path, check=True)
+    for format_name in ("json", "text", "sarif", "github", "junit", "markdown"):
+        completed = run_mcplint("check", "--format", format_name, cwd=tmp_path)
+        assert completed.returncode in (0, 1), (format_name, completed.stderr)
+        assert completed.stderr == "", (format_name, completed.stderr)
+    report = _check_json(tmp_path)
+    shown = {f["file"] for f in report["findings"]}
+    assert "mcp-connector.yaml" in shown and "x\\xff.mcp-connector.yaml" in shown, shown
+
+
+def test_an_unreadable_discovered_manifest_keeps_the_others_results(tmp_path: Path) -> None:
+    (tmp_path / "mcp-connector.yaml").write_text("version: 1\n" + HEALTHY_TAIL)
+    (tmp_path / "sub").mkdir()
+    # /proc/self/mem is a regular file that fails every read (EIO), even for root.
+    os.symlink("/proc/self/mem", tmp_path / "sub" / "mcp-connector.yaml")
+    report = _check_json(tmp_path)
+    by_file = {(f["file"], f["code"]) for f in report["findings"]}
+    assert ("mcp-connector.yaml", "MCP310") in by_file
+    assert ("sub/mcp-connector.yaml", "MCP001") in by_file
+
+
+@pytest.mark.parametrize("kind", ["fifo", "dev-zero", "directory-named-like-a-manifest"])
+def test_a_manifest_that_is_not_a_regular_file_is_refused(tmp_path: Path, kind: str) -> None:
+    if kind == "fifo":
+        target = tmp_path / "mcp-connector.yaml"
+        os.mkfifo(target)
+    elif kind == "dev-zero":
+        target = Path("/dev/zero")
+    else:
+        target = tmp_path / "mcp-connector.yaml"
+        target.mkdir()
+        (target / "x.txt").write_text("not a manifest")
+    started = time.monotonic()
+    completed = run_mcplint("check", str(target), cwd=tmp_path, timeout=20)
+    assert time.monotonic() - started < 10
+    line = _usage_error(completed)
+    assert str(target) in line
+
+
+# -- numeric options --------------------------------------------------------------------------
+
+@pytest.mark.parametrize(("option", "value"), [
+    ("--deadline", "inf"), ("--deadline", "1e308"), ("--deadline", "nan"), ("--deadline", "0"),
+    ("--deadline", "-1"), ("--timeout", "nan"), ("--timeout", "0"), ("--timeout", "inf"),
+    ("--timeout", "1e308"),
+])
+def test_numeric_options_are_finite_positive_and_bounded(tmp_path: Path, option: str,
+                                                         value: str) -> None:
+    (tmp_path / "mcp-connector.yaml").write_text("version: 1\n" + HEALTHY_TAIL)
+    completed = run_mcplint("verify", "mcp-connector.yaml", option, value,
+                            "--nameserver", "127.0.0.1:9", "--system-resolver", "none", cwd=tmp_path, timeout=20)
+    line = _usage_error(completed)
+    assert option in line
+
+
+def test_connect_to_takes_an_address_not_a_host_name(tmp_path: Path) -> None:
+    (tmp_path / "mcp-connector.yaml").write_text("version: 1\n" + HEALTHY_TAIL)
+    completed = run_mcplint("verify", "mcp-connector.yaml", "--connect-to",
+                            "mcp.acme.com:443:evil.example.com:443",
+                            "--nameserver", "127.0.0.1:9", "--system-resolver", "none", cwd=tmp_path, timeout=20)
+    line = _usage_error(completed)
+    assert "--connect-to" in line and "address" in line
