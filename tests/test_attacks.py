@@ -172,3 +172,25 @@ def test_connect_to_takes_an_address_not_a_host_name(tmp_path: Path) -> None:
                             "--nameserver", "127.0.0.1:9", "--system-resolver", "none", cwd=tmp_path, timeout=20)
     line = _usage_error(completed)
     assert "--connect-to" in line and "address" in line
+
+
+# -- output at scale --------------------------------------------------------------------------
+
+def test_one_problem_repeated_is_bounded_in_the_formats_people_read(tmp_path: Path) -> None:
+    from support import valid_sarif
+
+    repeats = 500
+    (tmp_path / "mcp-connector.yaml").write_text(
+        "version: 1\n" + HEALTHY_TAIL + "hosts:\n" + "  mcp.acme.com: {}\n" * (repeats + 1))
+    report = _check_json(tmp_path, "mcp-connector.yaml")
+    assert sum(f["code"] == "MCP002" for f in report["findings"]) == repeats
+    sarif = run_mcplint("check", "mcp-connector.yaml", "--format", "sarif", cwd=tmp_path)
+    results = valid_sarif(sarif.stdout)["runs"][0]["results"]
+    assert sum(r["ruleId"] == "MCP002" for r in results) == repeats
+    for format_name in ("text", "github", "markdown"):
+        completed = run_mcplint("check", "mcp-connector.yaml", "--format", format_name,
+                                cwd=tmp_path)
+        assert completed.returncode == 1, completed.stderr
+        shown = completed.stdout.count("appears twice")
+        assert shown == 20, (format_name, shown)
+        assert f"{repeats - 20} more MCP002 findings in mcp-connector.yaml" in completed.stdout
