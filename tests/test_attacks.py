@@ -194,3 +194,142 @@ def test_one_problem_repeated_is_bounded_in_the_formats_people_read(tmp_path: Pa
         shown = completed.stdout.count("appears twice")
         assert shown == 20, (format_name, shown)
         assert f"{repeats - 20} more MCP002 findings in mcp-connector.yaml" in completed.stdout
+
+
+# -- hostile servers on loopback (plain HTTP, `--profile local` from the command line) --------
+
+class _Hostile:
+    """An MCP server whose PRM, AS metadata and token endpoint misbehave as `mode` says:
+    deep (PRM nested 980 deep), surrogate (a lone UTF-16 half in the PRM's resource), nan
+    (NaN in the PRM), token-reset, token-garbage, token-http09, token-1xx."""
+
+    def __init__(self, mode: str) -> None:
+        self.mode = mode
+        self.sock = socket.socket()
+        self.sock.bind(("127.0.0.1", 0))
+        self.sock.listen(16)
+        self.base = f"http://127.0.0.1:{self.sock.getsockname()[1]}"
+        threading.Thread(target=self._serve, daemon=True).start()
+
+    def _serve(self) -> None:
+        while True:
+            try:
+                connection, _ = self.sock.accept()
+            except OSError:
+                return
+            threading.Thread(target=self._handle, args=(connection,), daemon=True).start()
+
+    def _handle(self, connection: socket.socket) -> None:
+        import struct
+
+        with connection:
+            try:
+                head = connection.recv(65536).decode("latin-1")
+                method, path = head.split(" ")[:2]
+                if method == "POST" and path.startswith("/token") and self.mode.startswith("token-"):
+                    if self.mode == "token-reset":
+                        connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER,
+                                              struct.pack("ii", 1, 0))
+                    elif self.mode == "token-garbage":
+                        connection.sendall(b"garbage\r\n\r\n")
+                    elif self.mode == "token-http09":
+                        connection.sendall(b'{"error": "invalid_grant"}')
+                    else:  # token-1xx: informational answers, never the real one
+                        for _ in range(3000):
+                            connection.sendall(b"HTTP/1.1 102 Processing\r\n\r\n")
+                            time.sleep(0.01)
+                    return
+                connection.sendall(self._answer(method, path))
+            except OSError:
+                return
+
+    def _answer(self, method: str, path: str) -> bytes:
+        base = self.base
+        status, extra, body = "200 OK", "", b"{}"
+        if method == "POST":
+            status, body = "401 Unauthorized", b'{"error": "invalid_token"}'
+            extra = (f'WWW-Authenticate: Bearer resource_metadata="{base}/.well-known/'
+                     'oauth-protected-resource/mcp"\r\n')
+        elif "oauth-protected-resource" in path:
+            body = json.dumps({"resource": base + "/mcp", "authorization_servers": [base],
+                               "scopes_supported": ["mcp"]}).encode()
+            if self.mode == "deep":
+                body = b"[" * 980 + b"]" * 980
+            elif self.mode == "surrogate":
+                body = body.replace(b'/mcp"', b'/mcp\\ud800"')
+            elif self.mode == "nan":
+                body = body.replace(b'["mcp"]', b"[NaN]")
+        elif "oauth-authorization-server" in path or "openid-configuration" in path:
+            body = json.dumps({
+                "issuer": base, "authorization_endpoint": base + "/authorize",
+                "token_endpoint": base + "/token", "registration_endpoint": base + "/reg",
+                "code_challenge_methods_supported": ["S256"], "response_types_supported": ["code"],
+                "grant_types_supported": ["authorization_code", "refresh_token"],
+                "token_endpoint_auth_methods_supported": ["none"]}).encode()
+        else:
+            status = "404 Not Found"
+        return (f"HTTP/1.1 {status}\r\nContent-Type: application/json\r\nContent-Length: "
+                f"{len(body)}\r\n{extra}Connection: close\r\n\r\n").encode() + body
+
+    def close(self) -> None:
+        self.sock.close()
+
+
+@pytest.fixture
+def hostile(request: pytest.FixtureRequest) -> Iterator[_Hostile]:
+    server = _Hostile(request.param)
+    yield server
+    server.close()
+
+
+LOCAL = ("--profile", "local", "--nameserver", "127.0.0.1:9", "--system-resolver", "none",
+         "--timeout", "3", "--deadline", "20")
+FORMATS = ("text", "json", "sarif", "github", "junit", "markdown")
+
+
+@pytest.mark.parametrize(("hostile", "code"), [("deep", "MCP406"), ("surrogate", "MCP407"),
+                                              ("nan", "MCP406")], indirect=["hostile"])
+def test_hostile_documents_are_findings_in_every_format(hostile: _Hostile, code: str,
+                                                        tmp_path: Path) -> None:
+    for format_name in FORMATS:
+        record = tmp_path / f"record-{format_name}.json"
+        completed = run_mcplint("probe", hostile.base + "/mcp", *LOCAL, "--format", format_name,
+                                "--record", str(record), timeout=40)
+        assert completed.returncode == 1, (format_name, completed.stderr)
+        assert "internal error" not in completed.stderr
+        if format_name == "json":
+            assert code in {f["code"] for f in json.loads(completed.stdout)["findings"]}
+        # --record is JSON any reader takes: no NaN, no Infinity
+        json.loads(record.read_text(), parse_constant=lambda name: pytest.fail(name))
+
+
+@pytest.mark.parametrize("hostile", ["token-reset", "token-garbage", "token-http09",
+                                     "token-1xx"], indirect=True)
+def test_transport_failures_at_the_token_endpoint_are_mcp308(hostile: _Hostile) -> None:
+    completed = run_mcplint("probe", hostile.base + "/mcp", *LOCAL, timeout=40)
+    assert completed.returncode == 1, completed.stdout + completed.stderr
+    assert "MCP308" in completed.stdout and "/token" in completed.stdout
+    assert "No step failed" not in completed.stdout
+
+
+@pytest.mark.parametrize("command", ["verify", "probe"])
+def test_resolvers_that_never_answer_end_in_exit_3_within_the_deadline(
+        tmp_path: Path, command: str) -> None:
+    silent = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)  # takes queries, never answers
+    silent.bind(("127.0.0.1", 0))
+    resolver = f"127.0.0.1:{silent.getsockname()[1]}"
+    (tmp_path / "mcp-connector.yaml").write_text(
+        "version: 1\nserver: {url: 'https://mcp.acme.com/mcp'}\nauth:\n  type: oauth\n"
+        "  issuer: https://auth.acme.com\n  audience: https://mcp.acme.com/mcp\n"
+        "  registration: [dcr]\nhosts: {mcp.acme.com: {}, auth.acme.com: {}}\n")
+    target = "mcp-connector.yaml" if command == "verify" else "https://mcp.acme.com/mcp"
+    started = time.monotonic()
+    try:
+        completed = run_mcplint(command, target, "--nameserver", resolver, "--system-resolver",
+                                "none", "--deadline", "3", cwd=tmp_path, timeout=20)
+    finally:
+        silent.close()
+    elapsed = time.monotonic() - started
+    assert completed.returncode == 3, completed.stdout + completed.stderr
+    assert elapsed < 5, f"{elapsed:.1f} s"
+    assert "MCP501" not in completed.stdout and "No step failed" not in completed.stdout
