@@ -391,7 +391,13 @@ def parse(text: str) -> Loaded:
     """Parse one YAML (or JSON) document from text."""
     loaded = Loaded(text=text)
     builder = _Builder(loaded)
-    parser = _EventSource(text)
+    try:
+        parser = _EventSource(text)
+    except UnicodeEncodeError as error:  # half a UTF-16 pair, which libyaml cannot take
+        loaded.problems.append(Problem("MCP001", "not text: a lone UTF-16 surrogate",
+                                       _offset_span(text, error.start)))
+        loaded.fatal = True
+        return loaded
     try:
         while parser.check_event():
             builder.feed(parser.get_event())
@@ -400,6 +406,11 @@ def parse(text: str) -> Loaded:
         return loaded
     except yaml.YAMLError as error:
         loaded.problems.append(_parser_problem(error, text))
+        loaded.fatal = True
+        return loaded
+    except UnicodeEncodeError as error:  # half a UTF-16 pair, which libyaml cannot take
+        loaded.problems.append(Problem("MCP001", "not text: a lone UTF-16 surrogate",
+                                       _offset_span(text, error.start)))
         loaded.fatal = True
         return loaded
     finally:
