@@ -92,7 +92,12 @@ class Linter:
     def load(self, path: Path, display: str) -> tuple[Loaded | None, list[Finding]]:
         """The manifest, if it loaded as a mapping of a known version; None when nothing
         more can be checked."""
-        loaded = load_file(path)
+        try:
+            loaded = load_file(path)
+        except OSError as error:  # gone or unreadable since it was found: this file only
+            loaded = Loaded(problems=[Problem(
+                "MCP001", f"the file cannot be read: {error.strerror or error}", FILE_START)],
+                fatal=True)
         findings = [self._problem_finding(p, display, display) for p in loaded.problems]
         if loaded.fatal:
             return None, findings

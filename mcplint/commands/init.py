@@ -46,15 +46,31 @@ HELP = {
 TODO = {"name", "server_url", "issuer", "registration", "scopes"}  # placeholders to replace
 COMMENT_COLUMN = 40
 _PLAIN = re.compile(r"[A-Za-z0-9_./:@$*\-]+\Z")  # no flow indicators, no '#', no spaces
-_RESERVED = {"true", "false", "null", "yes", "no", "on", "off", "~"}
+_RESERVED = {"true", "false", "null", "yes", "no", "on", "off", "~"}  # YAML 1.1 readers too
 
 
 def scalar(value: Any) -> str:
-    """A YAML scalar: plain when that is unambiguous, else JSON (valid YAML) quoting."""
+    """A YAML scalar: plain when that is unambiguous, else JSON (valid YAML) quoting.
+    Plain only if mcplint's own loader reads it back as the same string (`1e5`, `0x1f`,
+    `.inf` are numbers there), it starts with no YAML indicator (`@` and `` ` `` are
+    reserved, `-*&!:%` mean something) and it is no YAML 1.1 boolean."""
+    from mcplint.load.yamlsource import resolve_plain
+
     if (isinstance(value, str) and _PLAIN.match(value) and value.lower() not in _RESERVED
-            and value[0] not in "-*&!:" and not re.fullmatch(r"[0-9.:+-]+", value)):
+            and value[0] not in "-*&!:@%`" and not value.endswith(":")
+            and not re.fullmatch(r"[0-9.:+-]+", value)  # 1:30 is 90 to YAML 1.1 readers
+            and resolve_plain(value) == value):
         return value
-    return json.dumps(value)
+    # JSON's escapes are YAML's, except that YAML reads no surrogate pair: \U instead.
+    return _PAIR.sub(_astral, json.dumps(value))
+
+
+_PAIR = re.compile(r"\\u(d[89ab][0-9a-f]{2})\\u(d[c-f][0-9a-f]{2})")
+
+
+def _astral(match: re.Match[str]) -> str:
+    high, low = int(match.group(1), 16), int(match.group(2), 16)
+    return f"\\U{0x10000 + ((high - 0xD800) << 10) + (low - 0xDC00):08x}"
 
 
 def flow(values: list[Any]) -> str:

@@ -53,12 +53,21 @@ def find_manifests(folder: Path) -> list[Path]:
     return sorted(p for p in found if p.is_file())
 
 
+def printable(name: str) -> str:
+    """A file name as reports show it: bytes that are not UTF-8 (which the OS hands over as
+    lone surrogates) become \\xNN, so that every report can be encoded."""
+    try:
+        return name.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
+    except UnicodeEncodeError:  # a surrogate no file name decodes to
+        return name.encode("utf-8", "backslashreplace").decode("utf-8")
+
+
 def _display(path: Path) -> str:
     try:
         relative = os.path.relpath(path)
     except ValueError:
-        return str(path)
-    return str(path) if relative.startswith("..") else relative
+        return printable(str(path))
+    return printable(str(path) if relative.startswith("..") else relative)
 
 
 def excluded(path: str, globs: Iterable[str]) -> bool:
@@ -88,14 +97,17 @@ def select(paths: Iterable[str], exclude: tuple[str, ...] = (), force_exclude: b
                 shown = _display(found)
                 if not excluded(relative(shown), exclude):
                     chosen.append((found, shown))
-        elif path.exists():
-            shown = text if given else _display(path)
+        elif path.is_file():
+            shown = printable(text) if given else _display(path)
             if not (force_exclude and excluded(relative(shown), exclude)):
                 chosen.append((path, shown))
+        elif path.exists():  # reading a FIFO would wait forever, /dev/zero never ends
+            raise UsageError(f"{printable(text)}: not a regular file or folder (a device, FIFO "
+                             "or socket is never read as a manifest)")
         else:
-            raise UsageError(f"{text}: no such file or folder")
+            raise UsageError(f"{printable(text)}: no such file or folder")
     if not chosen and not (given and force_exclude):
-        where = ", ".join(given) if given else "the current folder"
+        where = ", ".join(map(printable, given)) if given else "the current folder"
         raise UsageError(f"no manifest found in {where} (looked for "
                          f"{', '.join(MANIFEST_GLOBS)}, skipping hidden and git-ignored paths)")
     return chosen

@@ -4,6 +4,7 @@ one Verification per manifest, the --record file."""
 from __future__ import annotations
 
 import json
+import math
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -14,17 +15,33 @@ from mcplint.errors import UsageError
 from mcplint.live.options import LiveOptions, parse_connect_to, parse_nameserver
 
 
+MAX_TIMEOUT = 600.0  # seconds: no client waits longer for one answer
+MAX_DEADLINE = 3600.0  # seconds for one manifest's verification
+
+
+def seconds(value: Any, option: str, maximum: float) -> float:
+    """A number of seconds that a clock can be set with: finite, positive, bounded (inf or
+    1e308 overflow the clocks; nan compares false with everything, so each wait fails)."""
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        number = math.nan
+    if not 0 < number <= maximum:  # also false for nan
+        raise UsageError(f"{option} must be a number of seconds above 0 and at most "
+                         f"{maximum:g}, not '{value}'")
+    return number
+
+
 def options_from(cli: dict[str, Any], config_timeout: float | None = None,
                  config_nameservers: tuple[str, ...] = ()) -> LiveOptions:
     """LiveOptions from the command line (which wins) and the config's `live` section."""
     options = LiveOptions()
-    timeout = cli.get("timeout") or config_timeout
-    if timeout is not None:
-        options.timeout = float(timeout)
+    if cli.get("timeout") is not None:  # 0 is refused, not taken for "not given"
+        options.timeout = seconds(cli["timeout"], "--timeout", MAX_TIMEOUT)
+    elif config_timeout is not None:
+        options.timeout = seconds(config_timeout, "live.timeout", MAX_TIMEOUT)
     if cli.get("deadline") is not None:
-        options.deadline = float(cli["deadline"])
-    if options.timeout <= 0 or options.deadline <= 0:
-        raise UsageError("--timeout and --deadline must be positive numbers of seconds")
+        options.deadline = seconds(cli["deadline"], "--deadline", MAX_DEADLINE)
     nameservers = tuple(cli.get("nameserver") or ()) or config_nameservers
     if nameservers:
         options.nameservers = tuple(parse_nameserver(n) for n in nameservers)

@@ -123,5 +123,10 @@ def parse_connect_to(text: str) -> tuple[tuple[str, int], Endpoint]:
     if len(parts) != 4 or not all(parts):
         raise UsageError(f"--connect-to: '{text}' is not HOST:PORT:ADDRESS:PORT")
     host, port, address, target_port = parts
+    try:  # a name would be looked up with the machine's resolver, which verify never asks
+        ipaddress.ip_address(address)
+    except ValueError:
+        raise UsageError(f"--connect-to: '{text}': '{address}' must be an IP address "
+                         "(IPv6 in brackets), not a host name") from None
     return ((host.lower(), _port(port, "--connect-to", text)),
             Endpoint(address, _port(target_port, "--connect-to", text)))

@@ -200,8 +200,10 @@ class Verification:
         self._start_deferred_dns()
         # Requests stop at the deadline; the grace lets a chain record what its last request
         # saw ("no answer before the deadline") before the facts are taken.
+        # One grace for all chains: a grace per chain would add up past the deadline.
+        ends = time.monotonic() + self._time_left() + GRACE
         for chain in chains:
-            chain.join(self._time_left() + GRACE)
+            chain.join(max(0.0, ends - time.monotonic()))
         with self._lock:
             self._closed = True
             facts = json.loads(json.dumps(self.facts))  # a snapshot late threads cannot touch
@@ -221,6 +223,8 @@ class Verification:
         facts["slow"] = [self._slow_fact(e) for e in self._slow if self._is_slow(e)]
         facts["urls"] = self._urls(facts)
         facts["resolvers_answered"] = self.resolvers.public_answered_any()
+        if facts["resolvers_answered"] is False:  # nothing was reached: nothing to blame
+            facts["as"] = {"at": self.at_issuer, "attempted": False}
         facts["elapsed_ms"] = round((time.monotonic() - self.started) * 1000)
         return facts
 
@@ -461,6 +465,20 @@ class Verification:
         for host, exchange in first.items():
             fact = evidence.connection_fact(host, exchange.at, exchange)
             if fact is not None:
+                facts.append(fact)
+        # A host that answered its first request may still fail a later one at the transport
+        # (a token endpoint that resets, drips, speaks HTTP/0.9 or sends 1xx forever): the
+        # client's login fails there, so that is the host's outcome too (once per host).
+        failed_later: set[str] = set()
+        for exchange in exchanges:
+            if (exchange.host in failed_later or exchange is first[exchange.host]
+                    or not first[exchange.host].answered
+                    or exchange.error not in evidence.TRANSPORT_ERRORS):
+                continue
+            fact = evidence.connection_fact(exchange.host, exchange.at, exchange)
+            if fact is not None:
+                failed_later.add(exchange.host)
+                fact["detail"] = f"{exchange.method} {exchange.url} failed: {exchange.detail}"
                 facts.append(fact)
         return facts
 

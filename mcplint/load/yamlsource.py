@@ -288,8 +288,14 @@ class _Builder:
             self.count(1, event.start_mark)
             self.check_tag(event.tag, event.start_mark, self.stack[-1].pointer)
             self.set_key(event.value, span)
+            if event.anchor:  # `&k version: 1`: a later `*k` is the key's text as a value
+                value = (resolve_plain(event.value) if event.implicit[0] and not event.style
+                         else event.value)
+                self.anchors[event.anchor] = (value, 1, self.stack[-1].pointer)
             return
         if isinstance(event, yaml.AliasEvent):
+            if event.anchor not in self.anchors:
+                self.undefined(event, span, self.stack[-1].pointer)
             target = self.anchors.get(event.anchor)
             if target is not None and not isinstance(target[0], (dict, list)):
                 self.set_key("" if target[0] is None else str(target[0]), span)
@@ -322,9 +328,16 @@ class _Builder:
             self.problem("MCP003", f"alias '*{event.anchor}' refers to the node that contains it "
                          "(a recursive structure)", span, pointer)
             raise _Stop
-        value, size, _ = self.anchors[event.anchor]  # the parser rejects undefined aliases
+        if event.anchor not in self.anchors:  # the parser leaves that to the composer
+            self.undefined(event, span, pointer)
+        value, size, _ = self.anchors[event.anchor]
         self.count(size, event.start_mark)
         self.add(value, span, pointer)
+
+    def undefined(self, event: Any, span: Span, pointer: str) -> None:
+        self.problem("MCP001", f"not valid YAML: alias '*{event.anchor}' names no anchor "
+                     "defined before it", span, pointer)
+        raise _Stop
 
     def open(self, event: Any, pointer: str) -> None:
         if len(self.stack) >= MAX_DEPTH:
@@ -378,7 +391,13 @@ def parse(text: str) -> Loaded:
     """Parse one YAML (or JSON) document from text."""
     loaded = Loaded(text=text)
     builder = _Builder(loaded)
-    parser = _EventSource(text)
+    try:
+        parser = _EventSource(text)
+    except UnicodeEncodeError as error:  # half a UTF-16 pair, which libyaml cannot take
+        loaded.problems.append(Problem("MCP001", "not text: a lone UTF-16 surrogate",
+                                       _offset_span(text, error.start)))
+        loaded.fatal = True
+        return loaded
     try:
         while parser.check_event():
             builder.feed(parser.get_event())
@@ -387,6 +406,11 @@ def parse(text: str) -> Loaded:
         return loaded
     except yaml.YAMLError as error:
         loaded.problems.append(_parser_problem(error, text))
+        loaded.fatal = True
+        return loaded
+    except UnicodeEncodeError as error:  # half a UTF-16 pair, which libyaml cannot take
+        loaded.problems.append(Problem("MCP001", "not text: a lone UTF-16 surrogate",
+                                       _offset_span(text, error.start)))
         loaded.fatal = True
         return loaded
     finally:

@@ -58,6 +58,27 @@ class Report:
         return str(self.catalog.data["docs_url"]).format(code=code)
 
 
+SHOWN_PER_RULE = 20  # findings of one rule in one file that the formats people read show
+
+
+def bounded(findings: list[Finding]) -> tuple[list[Finding], list[str]]:
+    """The findings a reader is shown (the first SHOWN_PER_RULE of each rule in each file)
+    and one line per (rule, file) about the rest: a served document repeating one problem
+    33,000 times must not print megabytes. JSON and SARIF keep every finding."""
+    seen: Counter[tuple[str, str | None]] = Counter()
+    shown = []
+    for finding in findings:
+        key = (finding.code, finding.file)
+        seen[key] += 1
+        if seen[key] <= SHOWN_PER_RULE:
+            shown.append(finding)
+    notes = [f"{count - SHOWN_PER_RULE} more {code} finding"
+             f"{'' if count - SHOWN_PER_RULE == 1 else 's'}"
+             f"{f' in {file}' if file else ''} not shown (all are in --format json and sarif)"
+             for (code, file), count in seen.items() if count > SHOWN_PER_RULE]
+    return shown, notes
+
+
 Writer = Callable[[Report, IO[str]], None]
 
 

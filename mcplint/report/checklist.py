@@ -92,6 +92,9 @@ def write(report: Report, out: IO[str]) -> None:
                 for line in _finding_lines(finding):
                     out.write(line + "\n")
         out.write("\n")
+        if live.get("resolvers_answered") is False:  # nothing was judged (exit code 3)
+            out.write("Not judged: no resolver answered, so no step could be checked.\n")
+            continue
         if not failed_symptoms:
             out.write("No step failed: a hosted client should be able to connect.\n")
             continue

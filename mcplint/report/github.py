@@ -12,7 +12,7 @@ import os
 from typing import IO
 
 from mcplint.findings import Finding
-from mcplint.report import Report
+from mcplint.report import Report, bounded
 from mcplint.report.text import evidence_line, summary_lines
 
 COMMANDS = {"error": "error", "warning": "warning", "info": "notice"}
@@ -49,8 +49,12 @@ def command(finding: Finding) -> str:
 
 
 def write(report: Report, out: IO[str]) -> None:
-    for finding in report.active:
-        out.write(command(finding) + "\n")
+    for result in report.results:
+        shown, rest = bounded([f for f in result.findings if not f.suppressed])
+        for finding in shown:
+            out.write(command(finding) + "\n")
+        for note in rest:  # plain log lines: GitHub caps annotations per step anyway
+            out.write(f"mcplint: {note}\n")
     if report.verbosity >= 0:
         for line in summary_lines(report):
             out.write(line + "\n")

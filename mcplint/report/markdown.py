@@ -15,7 +15,7 @@ from typing import IO, Any
 from urllib.parse import urlsplit
 
 from mcplint.findings import SYMPTOMS, FileResult, Finding
-from mcplint.report import Report
+from mcplint.report import Report, bounded
 from mcplint.report.text import baseline_line, evidence_line, location, plural
 
 ICONS = {"error": "❌ error", "warning": "⚠️ warning", "info": "ℹ️ info"}
@@ -90,8 +90,12 @@ def _manifest(report: Report, result: FileResult) -> Iterator[str]:
     yield f"### `{cell(result.path)}`"
     yield ""
     if active:
-        yield from _table(report, active)
+        shown, rest = bounded(active)
+        yield from _table(report, shown)
         yield ""
+        for note in rest:
+            yield f"_{cell(note)}_"
+            yield ""
     if diagram:
         yield "Discovery chain, as the hosted client walked it:"
         yield ""

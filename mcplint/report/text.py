@@ -6,7 +6,7 @@ from collections.abc import Iterable
 from typing import IO, Any
 
 from mcplint.findings import SYMPTOMS, Finding
-from mcplint.report import Report
+from mcplint.report import Report, bounded
 
 _COLORS = {"error": "red", "warning": "yellow", "info": "blue"}
 
@@ -106,9 +106,12 @@ def write(report: Report, out: IO[str]) -> None:
         shown = [f for f in result.findings if not f.suppressed or report.verbosity > 0]
         if not shown:
             continue
+        shown, rest = bounded(shown)
         for finding in shown:
             for line in _finding_lines(report, finding):
                 out.write(line + "\n")
+        for note in rest:
+            out.write(f"  ... {note}\n")
         out.write("\n")
     if report.verbosity >= 0:
         for line in summary_lines(report):

@@ -17,6 +17,7 @@ import glob
 import ipaddress
 import json
 import os
+import re
 import socket
 import ssl
 import threading
@@ -30,6 +31,7 @@ import h11
 
 from mcplint.facts.addresses import classify_address, parse_address
 from mcplint.live.options import LiveOptions
+from mcplint.load.yamlsource import MAX_DEPTH
 
 BODY_LIMIT = 1024 * 1024
 RECORD_BODY_LIMIT = 64 * 1024
@@ -96,11 +98,18 @@ class Exchange:
         if self.truncated:
             return None, f"the body is larger than {BODY_LIMIT // 1024} KiB"
         try:
-            return json.loads(self.body.decode("utf-8")), None
+            value = json.loads(self.body.decode("utf-8"), parse_constant=_not_json)
         except RecursionError:
             return None, "the JSON is nested too deeply to read"
+        except _NotJson as error:
+            return None, f"not valid JSON ({error} is not a JSON value)"
         except (UnicodeDecodeError, ValueError) as error:
             return None, f"not valid JSON ({str(error).split(':')[0]})"
+        if _too_deep(value):  # what Python reads can still overflow every later recursion
+            return None, f"the JSON is nested deeper than {MAX_DEPTH} levels"
+        if _SURROGATE_ESCAPE.search(self.body):
+            value = _without_lone_surrogates(value)
+        return value, None
 
     def text(self, limit: int = 300) -> str:
         return self.body[:limit].decode("utf-8", "replace")
@@ -135,6 +144,58 @@ class Exchange:
                 "status": self.status, "headers": _redact_headers(self.headers),
                 "body": response_body, "truncated": self.truncated},
         }
+
+
+class _NotJson(ValueError):
+    pass
+
+
+def _not_json(name: str) -> Any:
+    """NaN, Infinity, -Infinity: Python reads them, JSON has none, and --record would then
+    write a file no JSON reader accepts."""
+    raise _NotJson(name)
+
+
+def _too_deep(value: Any) -> bool:
+    """Whether containers nest deeper than MAX_DEPTH (the manifest loader's limit); iterative,
+    so that the check cannot overflow the stack itself."""
+    stack = [(value, 1)]
+    while stack:
+        item, depth = stack.pop()
+        if isinstance(item, (dict, list)):
+            if depth > MAX_DEPTH:
+                return True
+            children = item.values() if isinstance(item, dict) else item
+            stack.extend((child, depth + 1) for child in children
+                         if isinstance(child, (dict, list)))
+    return False
+
+
+_SURROGATE_ESCAPE = re.compile(rb"\\u[dD][89a-fA-F]")
+_LONE_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def _without_lone_surrogates(value: Any) -> Any:
+    """JSON may escape half a UTF-16 pair (`"\\ud800"`); Python keeps it as a lone surrogate,
+    which no UTF-8 output can encode. Such halves become U+FFFD (a valid pair was already
+    joined by the parser)."""
+    def fix(item: Any) -> Any:
+        return _LONE_SURROGATE.sub("\ufffd", item) if isinstance(item, str) else item
+
+    root = [value]
+    stack: list[Any] = [root]
+    while stack:
+        container = stack.pop()
+        if isinstance(container, list):
+            container[:] = [fix(item) for item in container]
+            children = container
+        else:
+            items = [(fix(key), fix(item)) for key, item in container.items()]
+            container.clear()
+            container.update(items)
+            children = list(container.values())
+        stack.extend(child for child in children if isinstance(child, (dict, list)))
+    return root[0]
 
 
 def _redact_headers(headers: Any) -> list[list[str]]:
