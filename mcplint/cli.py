@@ -68,6 +68,10 @@ def report_options(command: Callable[..., Any]) -> Callable[..., Any]:
         click.option("--config", "config_file", type=click.Path(dir_okay=False, exists=True),
                      help="Use this config file instead of looking for one."),
         click.option("--no-config", is_flag=True, help="Ignore configuration files."),
+        click.option("--root", type=click.Path(file_okay=False, exists=True),
+                     help="Name files in reports relative to this folder (default: "
+                          "$GITHUB_WORKSPACE or $CI_PROJECT_DIR, else the repository's top "
+                          "level, else the current folder)."),
         click.option("--force-exclude", is_flag=True,
                      help="Apply the config's excludes to paths named on the command line too."),
         click.option("--baseline", type=click.Path(dir_okay=False),

@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
 from mcplint.config.settings import Settings, expand_selectors, selected_codes
-from mcplint.findings import FileResult, Finding, Location, make_finding
+from mcplint.findings import FileResult, Finding, Location, fingerprint, from_root, make_finding
 from mcplint.load import documents as docs_module
 from mcplint.load import schemacheck
 from mcplint.load.sourcemap import FILE_START, SourceMap
@@ -205,6 +205,11 @@ class Linter:
         findings = [self._with_severity(f) for f in findings if f.code in selected]
         if not self.settings.no_suppress:
             findings = self._suppress(findings, texts, display, ran)
+        root = self.settings.report_root
+        for finding in findings:  # the identity of a finding is the same from any folder
+            if finding.file is not None:
+                finding.fingerprint = fingerprint(finding.code, from_root(finding.file, root),
+                                                  finding.location.pointer, finding.value_hash)
         findings.sort(key=Finding.sort_key)
         return FileResult(display, findings, rules_run=ran)
 

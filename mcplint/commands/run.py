@@ -137,7 +137,7 @@ def emit(command: str, results: list[FileResult], catalog: Catalog, settings: Se
     verbosity = -1 if options.get("quiet") else options.get("verbose", 0)
     for format_name, file in pairs:
         report = Report(command, results, catalog, verbosity=verbosity, extras=extras or {},
-                        fail_on=settings.fail_on,
+                        fail_on=settings.fail_on, root=settings.report_root,
                         color=use_color(options.get("color", "auto"), file is None))
         render = text if text is not None and format_name == "text" else writer(format_name)
         if file is None:

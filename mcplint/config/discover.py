@@ -13,6 +13,25 @@ MANIFEST_GLOBS = ("mcp-connector.yaml", "mcp-connector.yml",
                   "*.mcp-connector.yaml", "*.mcp-connector.yml")
 
 
+# Set by CI systems to the checkout: the folder their annotations and code scanning resolve
+# paths against, even when a step runs in a subfolder.
+ROOT_VARIABLES = ("GITHUB_WORKSPACE", "CI_PROJECT_DIR")
+
+
+def report_root(given: str | None = None) -> Path:
+    """The one folder reports name files relative to (and fingerprints hash paths from):
+    --root, else the CI system's checkout, else the repository's top level (the nearest
+    folder with `.git`, found without starting git), else the current folder."""
+    if given:
+        return Path(given).resolve()
+    for variable in ROOT_VARIABLES:
+        if os.environ.get(variable):
+            return Path(os.environ[variable]).resolve()
+    here = Path.cwd().resolve()
+    return next((folder for folder in (here, *here.parents) if (folder / ".git").exists()),
+                here)
+
+
 def is_manifest_name(name: str) -> bool:
     return any(fnmatch.fnmatchcase(name, g) for g in MANIFEST_GLOBS)
 

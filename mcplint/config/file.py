@@ -21,6 +21,7 @@ import re
 from pathlib import Path
 from typing import Any
 
+from mcplint.config.discover import report_root
 from mcplint.config.settings import Settings, split_codes
 from mcplint.errors import UsageError
 from mcplint.load.sourcemap import SourceMap, join
@@ -103,6 +104,7 @@ def settings_for(options: dict[str, Any]) -> Settings:
                   else next(iter(_config_paths(config, "baseline")), None)),
         live_timeout=live.get("timeout"),
         live_nameservers=tuple(live.get("nameservers", ())),
+        report_root=report_root(options.get("root")),
     )
 
 

@@ -22,7 +22,8 @@ class Settings:
                  root: Path | None = None, origins: dict[str, str] | None = None,
                  policy_dirs: tuple[Path, ...] = (), egress_ranges: Path | None = None,
                  baseline: Path | None = None, live_timeout: float | None = None,
-                 live_nameservers: tuple[str, ...] = ()) -> None:
+                 live_nameservers: tuple[str, ...] = (),
+                 report_root: Path | None = None) -> None:
         self.cli_profile = cli_profile
         self.config_profile = config_profile
         self.select = select
@@ -43,6 +44,8 @@ class Settings:
         self.baseline = baseline
         self.live_timeout = live_timeout  # live.timeout, for verify when --timeout is not given
         self.live_nameservers = live_nameservers  # live.nameservers, when --nameserver is not given
+        # What reports and fingerprints name files relative to (config/discover.report_root).
+        self.report_root = report_root
 
     def profile_for(self, manifest_profile: object) -> str:
         """CLI first, then the manifest's `profile`, then the config's."""

@@ -28,12 +28,13 @@ def _property(text: str) -> str:
     return _data(text).replace(":", "%3A").replace(",", "%2C")
 
 
-def command(finding: Finding) -> str:
-    """The workflow command for one finding."""
+def command(finding: Finding, file: str | None = None, manifests: list[str] | None = None) -> str:
+    """The workflow command for one finding; `file` is its path relative to the root the
+    runner resolves annotations against (the finding's own path when not given)."""
     properties = []
     span = finding.location.span
     if finding.file is not None:
-        properties.append(f"file={_property(finding.file)}")
+        properties.append(f"file={_property(file or finding.file)}")
         if span is not None:
             properties += [f"line={span.line}", f"col={span.column}",
                            f"endLine={span.end_line}"]
@@ -45,12 +46,16 @@ def command(finding: Finding) -> str:
         message += f"\nevidence: {evidence_line(finding.evidence)}"
     if finding.file is None and finding.evidence and finding.evidence.get("url"):
         message = f"{finding.evidence['url']}: {message}"
+    if manifests and len(manifests) > 1:  # one annotation for a document several manifests use
+        message += f"\nused by: {', '.join(manifests)}"
     return f"::{COMMANDS[finding.severity]} {','.join(properties)}::{_data(message)}"
 
 
 def write(report: Report, out: IO[str]) -> None:
-    for finding in report.active:
-        out.write(command(finding) + "\n")
+    for finding, manifests in report.distinct():
+        if not finding.suppressed:
+            file = report.path(finding.file) if finding.file is not None else None
+            out.write(command(finding, file, [report.path(m) for m in manifests]) + "\n")
     if report.verbosity >= 0:
         for line in summary_lines(report):
             out.write(line + "\n")
