@@ -88,3 +88,64 @@ def test_a_fingerprint_is_the_same_from_any_folder(monorepo: Path) -> None:
     assert inside and inside <= set(fingerprints(from_root))
     # text and json keep the paths as typed
     assert {f["path"] for f in from_tools["files"]} >= {"../billing/mcp-connector.yaml"}
+
+
+# -- the baseline ---------------------------------------------------------------------------
+def active(report: dict) -> list[str]:
+    return sorted(f["code"] for f in report["findings"] if not f["suppression"])
+
+
+def test_rewriting_for_one_manifest_keeps_the_others(monorepo: Path) -> None:
+    run_mcplint("check", "--write-baseline", "baseline.json", cwd=monorepo)
+    document = json.loads((monorepo / "baseline.json").read_text())
+    for entry in document["findings"]:
+        entry["reason"] = f"accepted for {entry['manifest']} (OPS-77)"
+    (monorepo / "baseline.json").write_text(json.dumps(document))
+    # rewritten from infra/ for its one manifest, as a team would after fixing its own
+    manifest = monorepo / "infra" / "docs" / "mcp-connector.yaml"
+    manifest.write_text(re.sub(r"\n *client_secret: .*", "", manifest.read_text()))
+    completed = run_mcplint("check", ".", "--write-baseline", "../baseline.json",
+                            cwd=monorepo / "infra")
+    assert completed.returncode == 0, completed.stdout
+    assert "kept" in completed.stderr  # billing's entries
+    code, report = run_json("check", "--baseline", "baseline.json", cwd=monorepo)
+    assert code == 0 and active(report) == [] and report["baseline"]["stale"] == 0
+    reasons = {f["suppression"]["reason"] for f in report["findings"]}
+    assert reasons == {f"accepted for {m} (OPS-77)" for m in (
+        "billing/mcp-connector.yaml", "billing/staging.mcp-connector.yaml",
+        "infra/docs/mcp-connector.yaml")}
+    rewritten = json.loads((monorepo / "baseline.json").read_text())
+    secrets = [e["manifest"] for e in rewritten["findings"] if e["code"] == "MCP007"]
+    assert secrets == ["billing/mcp-connector.yaml", "billing/staging.mcp-connector.yaml"]
+    assert len(rewritten["findings"]) == 41  # infra's fixed secret is gone, the rest kept
+
+
+def test_a_baseline_written_by_the_release_before_still_hides_what_it_hid(
+        monorepo: Path) -> None:
+    """tests/data/baseline-v1-monorepo.json was written by mcplint at 1abd880 (format 1) for
+    this fixture's manifests: `mcplint check billing infra --write-baseline`."""
+    shutil.copy(REPO_ROOT / "tests" / "data" / "baseline-v1-monorepo.json",
+                monorepo / "baseline.json")
+    for args in (("infra", "billing"), ("billing", "infra"), ()):
+        code, report = run_json("check", *args, "--baseline", "baseline.json", cwd=monorepo)
+        assert code == 0 and active(report) == [] and report["baseline"]["stale"] == 0, args
+        assert report["baseline"]["matched"] == 42
+    code, report = run_json("check", ".", "--baseline", "../baseline.json",
+                            cwd=monorepo / "billing")
+    assert code == 0 and active(report) == []
+    # the next write migrates it, and it still hides the same
+    run_mcplint("check", "billing", "--write-baseline", "baseline.json", cwd=monorepo)
+    document = json.loads((monorepo / "baseline.json").read_text())
+    assert document["mcplint_baseline"] == 2 and len(document["findings"]) == 42
+    code, report = run_json("check", "--baseline", "baseline.json", cwd=monorepo)
+    assert code == 0 and report["baseline"] == {"file": "baseline.json", "matched": 42,
+                                                "stale": 0}
+
+
+def test_argument_order_changes_no_baseline_entry(monorepo: Path) -> None:
+    run_mcplint("check", "billing", "infra", "--write-baseline", "one.json", cwd=monorepo)
+    run_mcplint("check", "infra", "billing", "--write-baseline", "two.json", cwd=monorepo)
+    assert (monorepo / "one.json").read_text() == (monorepo / "two.json").read_text()
+    _, report = run_json("check", "billing/staging.mcp-connector.yaml", "--baseline", "one.json",
+                         cwd=monorepo)
+    assert active(report) == [] and report["baseline"]["stale"] == 0
