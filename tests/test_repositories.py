@@ -6,6 +6,7 @@ and each manifest gets the config nearest to it."""
 from __future__ import annotations
 
 import json
+import os
 import re
 import shutil
 import subprocess
@@ -149,3 +150,110 @@ def test_argument_order_changes_no_baseline_entry(monorepo: Path) -> None:
     _, report = run_json("check", "billing/staging.mcp-connector.yaml", "--baseline", "one.json",
                          cwd=monorepo)
     assert active(report) == [] and report["baseline"]["stale"] == 0
+
+
+# -- config per manifest --------------------------------------------------------------------
+def codes_by_manifest(report: dict, cwd: Path, repo: Path) -> dict[str, set[str]]:
+    """Active codes by manifest, named from the repository root."""
+    found: dict[str, set[str]] = {}
+    for finding in report["findings"]:
+        if not finding["suppression"]:
+            manifest = os.path.relpath(os.path.normpath(cwd / finding["manifest"]), repo)
+            found.setdefault(manifest, set()).add(finding["code"])
+    return found
+
+
+def test_the_config_nearest_each_manifest_applies_from_any_folder(monorepo: Path) -> None:
+    write_files(monorepo, {"infra/.mcplint.yaml": "ignore: [MCP3]\nfail-on: never\n"})
+    for cwd, args in ((monorepo, ()), (monorepo, ("infra", "billing")),
+                      (monorepo / "infra", (".", "../billing")),
+                      (monorepo / "infra" / "docs", (".", "../../billing"))):
+        code, report = run_json("check", *args, cwd=cwd)
+        found = codes_by_manifest(report, cwd, monorepo)
+        docs = found["infra/docs/mcp-connector.yaml"]
+        assert docs and not any(c.startswith("MCP3") for c in docs), (cwd, args)
+        assert "MCP301" in found["billing/mcp-connector.yaml"], (cwd, args)
+        # fail-on is about the run: the config found from the current folder decides it
+        assert code == (0 if "infra" in cwd.parts else 1), (cwd, args)
+
+
+def test_extend_keeps_the_config_it_names(monorepo: Path) -> None:
+    write_files(monorepo, {".mcplint.yaml": "severity: {url-not-canonical: info}\n",
+                           "infra/.mcplint.yml": "ignore: [MCP3]\n"})
+    _, report = run_json("check", cwd=monorepo)
+    severities = {(f["manifest"], f["code"]): f["severity"] for f in report["findings"]}
+    assert severities[("billing/mcp-connector.yaml", "MCP102")] == "info"
+    assert severities[("infra/docs/mcp-connector.yaml", "MCP102")] == "warning"  # replaced
+    write_files(monorepo, {"infra/.mcplint.yml": "extend: ../.mcplint.yaml\nignore: [MCP3]\n"})
+    _, report = run_json("check", cwd=monorepo)
+    severities = {(f["manifest"], f["code"]): f["severity"] for f in report["findings"]}
+    assert severities[("infra/docs/mcp-connector.yaml", "MCP102")] == "info"
+    assert not any(c.startswith("MCP3") for m, c in severities if m.startswith("infra/"))
+
+
+@pytest.mark.parametrize(("files", "expected"), [
+    ({"infra/.mcplint.yaml": "ignore: [MCP3]\n", "infra/.mcplint.yml": "ignore: [MCP4]\n"},
+     "mcplint: error: infra/.mcplint.yaml and infra/.mcplint.yml: two config files in one "
+     "folder; keep one\n"),
+    ({"infra/.mcplint.yaml": "extend: ../../elsewhere.yaml\n"},
+     "mcplint: error: infra/.mcplint.yaml:1: extend: ../../elsewhere.yaml is outside the "
+     "repository; allowed: a config file inside it\n"),
+    ({"infra/.mcplint.yaml": "extend: .mcplint.yaml\n"},
+     "mcplint: error: infra/.mcplint.yaml:1: extend: .mcplint.yaml extends this file again "
+     "(a cycle)\n"),
+    ({".mcplint.yaml": "suppress:\n  - {file: a.json, code: MCP9999, reason: why}\n"},
+     "mcplint: error: .mcplint.yaml:2: suppress[0]: 'MCP9999' is not a rule code or name "
+     "(see `mcplint rules`)\n"),
+])
+def test_config_file_mistakes(monorepo: Path, files: dict[str, str], expected: str) -> None:
+    write_files(monorepo, files)
+    completed = run_mcplint("check", cwd=monorepo)
+    assert completed.returncode == 2 and completed.stderr == expected, completed.stderr
+
+
+def test_per_file_ignores_and_suppress_reach_into_documents(monorepo: Path) -> None:
+    write_files(monorepo, {".mcplint.yaml": (
+        f"per-file-ignores:\n  'billing/{PRM}': [MCP407]\n"
+        "suppress:\n"
+        "  - file: infra/docs/deploy/openid-configuration.json\n"
+        "    pointer: /code_challenge_methods_supported\n"
+        "    code: pkce-s256-not-advertised\n"
+        "    reason: the AS moves to S256 in Q3 (SEC-12)\n")})
+    _, report = run_json("check", cwd=monorepo)
+    in_prm = {(f["manifest"], f["code"]) for f in report["findings"] if f["file"].endswith(PRM)}
+    assert ("infra/docs/mcp-connector.yaml", "MCP407") in in_prm
+    assert not any(m.startswith("billing/") and c == "MCP407" for m, c in in_prm)
+    # the manifest's own MCP407 rule still ran: only the document's findings are ignored
+    assert "MCP407" in next(f for f in report["files"]
+                            if f["path"] == "billing/mcp-connector.yaml")["rules_run"]
+    pkce = [f for f in report["findings"] if f["code"] == "MCP505"]
+    assert {f["manifest"]: f["suppression"] for f in pkce} == {
+        "billing/mcp-connector.yaml": None, "billing/staging.mcp-connector.yaml": None,
+        "infra/docs/mcp-connector.yaml": {"kind": "config",
+                                          "reason": "the AS moves to S256 in Q3 (SEC-12)"}}
+    sarif = valid_sarif(run_mcplint("check", "--format", "sarif", cwd=monorepo).stdout)
+    suppressed = [r for r in sarif["runs"][0]["results"] if r.get("suppressions")]
+    assert [r["suppressions"][0]["justification"] for r in suppressed] == [
+        "the AS moves to S256 in Q3 (SEC-12)"]
+
+
+def test_shared_findings_are_merged_only_when_identical() -> None:
+    from mcplint.findings import FileResult, Location, make_finding
+    from mcplint.policy.catalog import load_builtin
+    from mcplint.report import Report
+
+    catalog = load_builtin()
+    rule = catalog.rules["MCP407"]
+
+    def found(manifest: str, **changes: object) -> object:
+        finding = make_finding(rule, "resource mismatch", Location("prm.json", "/resource", None),
+                               "https://x", manifest=manifest)
+        return finding.with_(**changes)
+
+    results = [FileResult("a.yaml", [found("a.yaml")]), FileResult("b.yaml", [found("b.yaml")]),
+               FileResult("c.yaml", [found("c.yaml", severity="warning")]),
+               FileResult("d.yaml", [found("d.yaml", suppression={"kind": "inline",
+                                                                  "reason": "x"})])]
+    distinct = Report("check", results, catalog).distinct()
+    assert [manifests for _, manifests in distinct] == [["a.yaml", "b.yaml"], ["c.yaml"],
+                                                        ["d.yaml"]]
