@@ -47,6 +47,8 @@ class Linter:
         self.mode = mode
         self.live = live
         self._schema_tests: dict[int, Callable[[Any], bool]] = {}
+        # Content read elsewhere that stands for a file's (`check -`: standard input).
+        self.sources: dict[Path, bytes] = {}
 
     # -- findings from the stages before the policies ------------------------------------
     def _finding(self, code: str, message: str, location: Location, value: Any = None,
@@ -93,7 +95,7 @@ class Linter:
     def load(self, path: Path, display: str) -> tuple[Loaded | None, list[Finding]]:
         """The manifest, if it loaded as a mapping of a known version; None when nothing
         more can be checked."""
-        loaded = load_file(path)
+        loaded = load_file(path, raw=self.sources.get(path))
         findings = [self._problem_finding(p, display, display) for p in loaded.problems]
         if loaded.fatal:
             return None, findings

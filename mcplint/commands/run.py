@@ -117,8 +117,18 @@ def run(command: str, paths: tuple[str, ...], options: dict[str, Any],
     pairs = outputs(options)
     # Check rule names (options and config) before any work: a typo is exit 2, not "no finding".
     settings = checked(catalog, settings)
-    manifests = discover.select(paths, settings.exclude, settings.force_exclude, settings.relative)
+    stdin = _stdin(paths, options)
+    try:
+        manifests = discover.select(stdin or paths, settings.exclude, settings.force_exclude,
+                                    settings.relative, must_exist=not stdin)
+    except discover.NoManifest as error:
+        if not options.get("allow_no_manifest"):
+            raise
+        print(f"mcplint: {error}; nothing to check", file=sys.stderr)
+        return 0
     linters = _linters(configs, options, manifests, (settings, catalog), live)
+    if stdin and manifests:
+        linters[0].sources[manifests[0][0]] = sys.stdin.buffer.read()
     if live is not None:
         live.begin(settings, len(manifests))
     by_linter: dict[int, list[tuple[Path, str]]] = {}
@@ -139,6 +149,22 @@ def run(command: str, paths: tuple[str, ...], options: dict[str, Any],
         extras = {"baseline": summary} if summary else {}
     emit(command, results, _report_catalog(catalog, linters), settings, options, pairs, extras)
     return exit_code(results, settings.fail_on)
+
+
+def _stdin(paths: tuple[str, ...], options: dict[str, Any]) -> tuple[str, ...]:
+    """`check - --stdin-filename PATH`: the manifest is read from standard input and named
+    PATH (findings carry it, references and the config are found from its folder)."""
+    name = options.get("stdin_filename")
+    if "-" in paths and len(paths) > 1:
+        raise UsageError("'-' (standard input) is for `check - --stdin-filename PATH` alone")
+    if paths != ("-",):
+        if name:
+            raise UsageError("--stdin-filename names standard input: give '-' as the only path")
+        return ()
+    if not name:
+        raise UsageError("'-' reads the manifest from standard input: give --stdin-filename "
+                         "PATH, the name its findings carry")
+    return (name,)
 
 
 def _linters(configs: Any, options: dict[str, Any], manifests: list[tuple[Path, str]],

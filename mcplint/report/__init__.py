@@ -15,7 +15,7 @@ REPORT_VERSION = "1"
 
 # format name -> module under mcplint.report (imported only when that format is asked for)
 FORMATS = {"text": "text", "json": "jsonreport", "sarif": "sarif", "github": "github",
-           "junit": "junit", "markdown": "markdown"}
+           "gitlab": "gitlab", "junit": "junit", "markdown": "markdown"}
 
 
 class Report:
