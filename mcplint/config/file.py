@@ -128,6 +128,8 @@ def _settings(options: dict[str, Any], run: Config | None, rules: Config | None)
                for key in values}
     origins.update((option, f"--{option}") for option in ("select", "ignore", "baseline")
                    if options.get(option))
+    if "required-version" in values:
+        _require_version(values["required-version"], origins["required-version"])
     select = options.get("select") or values.get("select")
     ignore = options.get("ignore") or values.get("ignore")
     live = values.get("live", {})
@@ -161,6 +163,23 @@ def _settings(options: dict[str, Any], run: Config | None, rules: Config | None)
         report_root=report_root(options.get("root")),
         suppress=_suppress_entries(rules),
     )
+
+
+def _require_version(specifier: str, where: str) -> None:
+    """`required-version`: a PEP 440 specifier the running mcplint must satisfy, so that a
+    team's CI runs the release it expects. `packaging` is imported only when the key is set."""
+    from packaging.specifiers import InvalidSpecifier, SpecifierSet
+
+    from mcplint import __version__
+
+    try:
+        wanted = SpecifierSet(specifier)
+    except InvalidSpecifier:
+        raise UsageError(f"{where} is {_show(specifier)}; allowed: a PEP 440 version "
+                         "specifier such as '>=0.2,<0.3' or '==0.2.1'") from None
+    if not wanted.contains(__version__, prereleases=True):
+        raise UsageError(f"{where}: this is mcplint {__version__}, the config requires "
+                         f"{specifier}; install a matching release")
 
 
 def _suppress_entries(config: Config | None) -> tuple[Suppress, ...]:
