@@ -14,7 +14,7 @@ import click
 from mcplint import __version__
 from mcplint.errors import ExitCode
 
-FORMAT_CHOICES = ("text", "json", "sarif", "github", "junit", "markdown")
+FORMAT_CHOICES = ("text", "json", "sarif", "github", "gitlab", "junit", "markdown")
 
 
 def _version_text() -> str:
@@ -68,6 +68,10 @@ def report_options(command: Callable[..., Any]) -> Callable[..., Any]:
         click.option("--config", "config_file", type=click.Path(dir_okay=False, exists=True),
                      help="Use this config file instead of looking for one."),
         click.option("--no-config", is_flag=True, help="Ignore configuration files."),
+        click.option("--root", type=click.Path(file_okay=False, exists=True),
+                     help="Name files in reports relative to this folder (default: "
+                          "$GITHUB_WORKSPACE or $CI_PROJECT_DIR, else the repository's top "
+                          "level, else the current folder)."),
         click.option("--force-exclude", is_flag=True,
                      help="Apply the config's excludes to paths named on the command line too."),
         click.option("--baseline", type=click.Path(dir_okay=False),
@@ -85,6 +89,12 @@ def report_options(command: Callable[..., Any]) -> Callable[..., Any]:
     for option in reversed(options):
         command = option(command)
     return command
+
+
+ALLOW_NO_MANIFEST = click.option(
+    "--allow-no-manifest", is_flag=True,
+    help="Exit 0 with one line when no manifest is found (the pre-commit hooks pass it, for "
+         "repositories that have none yet); without it, that is exit 2.")
 
 
 def _fail(message: str) -> None:
@@ -119,11 +129,16 @@ def run_guarded(verbose: int, action: Callable[[], int]) -> None:
 @main.command()
 @click.argument("paths", nargs=-1, type=click.Path())
 @report_options
+@click.option("--stdin-filename", metavar="PATH",
+              help="With '-' as the path: the name of the manifest read from standard input "
+                   "(findings carry it; references and the config are found from its folder).")
+@ALLOW_NO_MANIFEST
 def check(paths: tuple[str, ...], **options: Any) -> None:
     """Check manifests statically (never touches the network).
 
     With no PATHS, checks every mcp-connector.yaml/.yml and *.mcp-connector.yaml/.yml below
-    the current folder, skipping hidden folders and what .gitignore ignores.
+    the current folder, skipping hidden folders and what .gitignore ignores. With '-', reads
+    one manifest from standard input (an editor's buffer), named by --stdin-filename.
 
     \b
     Examples:
@@ -131,6 +146,7 @@ def check(paths: tuple[str, ...], **options: Any) -> None:
       mcplint check deploy/mcp-connector.yaml --format json --output report.json
       mcplint check --select MCP3 --fail-on warning
       mcplint check --profile local dev.mcp-connector.yaml
+      mcplint check - --stdin-filename deploy/mcp-connector.yaml < buffer.yaml
     """
     from mcplint.commands import run as runner
 
@@ -175,6 +191,7 @@ def live_options(command: Callable[..., Any]) -> Callable[..., Any]:
 @click.argument("paths", nargs=-1, type=click.Path())
 @report_options
 @live_options
+@ALLOW_NO_MANIFEST
 def verify(paths: tuple[str, ...], **options: Any) -> None:
     """Check manifests statically, then against their live endpoints.
 

@@ -169,8 +169,8 @@ def test_egress_ranges_replace_the_builtin_file(repo: Path) -> None:
 @pytest.mark.parametrize(("config", "expected"), [
     ("fail-on: warning\nexlude: [x]\n",
      ".mcplint.yaml:2: unknown key 'exlude' (did you mean 'exclude'?); allowed: baseline, "
-     "egress-ranges, exclude, fail-on, ignore, live, per-file-ignores, policies, profile, "
-     "select, severity"),
+     "egress-ranges, exclude, extend, fail-on, ignore, live, per-file-ignores, policies, "
+     "profile, required-version, select, severity, suppress"),
     ("severity:\n  MCP104: fatal\n",
      ".mcplint.yaml:2: severity.MCP104 is \"fatal\"; allowed: error, warning, info"),
     ("severity:\n  MCP999: error\n",

@@ -419,9 +419,16 @@ def parse(text: str) -> Loaded:
     return loaded
 
 
-def load_file(path: Path, limit: int = MAX_BYTES) -> Loaded:
-    """Read and parse a file; JSON files parse as YAML once tabs (JSON whitespace) are spaces."""
-    text, problem = read_text(path, limit)
+def load_file(path: Path, limit: int = MAX_BYTES, raw: bytes | None = None) -> Loaded:
+    """Read and parse a file; JSON files parse as YAML once tabs (JSON whitespace) are spaces.
+    With `raw`, those bytes stand for the file's content (standard input)."""
+    if raw is not None:
+        text, problem = (None, Problem("MCP003", f"the input is {_human_size(len(raw))}, over the "
+                                       f"{_human_size(limit)} limit for a manifest; nothing in "
+                                       "it was read", FILE_START)) if len(raw) > limit \
+            else decode(raw)
+    else:
+        text, problem = read_text(path, limit)
     if problem is not None:
         return Loaded(problems=[problem], fatal=True)
     assert text is not None

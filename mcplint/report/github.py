@@ -28,12 +28,13 @@ def _property(text: str) -> str:
     return _data(text).replace(":", "%3A").replace(",", "%2C")
 
 
-def command(finding: Finding) -> str:
-    """The workflow command for one finding."""
+def command(finding: Finding, file: str | None = None, manifests: list[str] | None = None) -> str:
+    """The workflow command for one finding; `file` is its path relative to the root the
+    runner resolves annotations against (the finding's own path when not given)."""
     properties = []
     span = finding.location.span
     if finding.file is not None:
-        properties.append(f"file={_property(finding.file)}")
+        properties.append(f"file={_property(file or finding.file)}")
         if span is not None:
             properties += [f"line={span.line}", f"col={span.column}",
                            f"endLine={span.end_line}"]
@@ -45,16 +46,21 @@ def command(finding: Finding) -> str:
         message += f"\nevidence: {evidence_line(finding.evidence)}"
     if finding.file is None and finding.evidence and finding.evidence.get("url"):
         message = f"{finding.evidence['url']}: {message}"
+    if manifests and len(manifests) > 1:  # one annotation for a document several manifests use
+        message += f"\nused by: {', '.join(manifests)}"
     return f"::{COMMANDS[finding.severity]} {','.join(properties)}::{_data(message)}"
 
 
 def write(report: Report, out: IO[str]) -> None:
-    for result in report.results:
-        shown, rest = bounded([f for f in result.findings if not f.suppressed])
-        for finding in shown:
-            out.write(command(finding) + "\n")
-        for note in rest:  # plain log lines: GitHub caps annotations per step anyway
-            out.write(f"mcplint: {note}\n")
+    groups = [(f, manifests) for f, manifests in report.distinct() if not f.suppressed]
+    shown, rest = bounded([f for f, _ in groups])
+    kept = {id(f) for f in shown}
+    for finding, manifests in groups:
+        if id(finding) in kept:
+            file = report.path(finding.file) if finding.file is not None else None
+            out.write(command(finding, file, [report.path(m) for m in manifests]) + "\n")
+    for note in rest:  # plain log lines: GitHub caps annotations per step anyway
+        out.write(f"mcplint: {note}\n")
     if report.verbosity >= 0:
         for line in summary_lines(report):
             out.write(line + "\n")

@@ -24,8 +24,8 @@ def _clean(text: str) -> str:
     return _NOT_XML.sub("\ufffd", text)
 
 
-def _line(finding: Finding) -> str:
-    text = f"{location(finding)}: {finding.severity}: {finding.message}"
+def _line(report: Report, finding: Finding) -> str:
+    text = f"{location(finding, report)}: {finding.severity}: {finding.message}"
     if finding.evidence:
         text += f"\n    evidence: {evidence_line(finding.evidence)}"
     if finding.suppression:
@@ -36,16 +36,16 @@ def _line(finding: Finding) -> str:
 def _case(report: Report, result: FileResult, code: str, findings: list[Finding]) -> ET.Element:
     rule = report.catalog.rules.get(code)
     name = f"{code} {rule.name}" if rule else code
-    case = ET.Element("testcase", name=name, classname=result.path, file=result.path,
-                      time="0")
+    path = report.path(result.path)
+    case = ET.Element("testcase", name=name, classname=path, file=path, time="0")
     failing = [f for f in findings if not f.suppressed and at_least(f.severity, report.fail_on)]
     if failing:
         failure = ET.SubElement(case, "failure", type=failing[0].severity,
                                 message=_clean(failing[0].message))
-        failure.text = "\n".join(_line(f) for f in failing)
+        failure.text = "\n".join(_line(report, f) for f in failing)
     others = [f for f in findings if f not in failing]
     if others:
-        ET.SubElement(case, "system-out").text = "\n".join(_line(f) for f in others)
+        ET.SubElement(case, "system-out").text = "\n".join(_line(report, f) for f in others)
     return case
 
 
@@ -55,7 +55,7 @@ def _suite(report: Report, result: FileResult) -> ET.Element:
         by_code.setdefault(finding.code, []).append(finding)
     cases = [_case(report, result, code, found) for code, found in sorted(by_code.items())]
     failures = sum(1 for c in cases if c.find("failure") is not None)
-    suite = ET.Element("testsuite", name=result.path, tests=str(len(cases)),
+    suite = ET.Element("testsuite", name=report.path(result.path), tests=str(len(cases)),
                        failures=str(failures), errors="0", skipped="0", time="0")
     suite.extend(cases)
     return suite

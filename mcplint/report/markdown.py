@@ -74,7 +74,7 @@ def _table(report: Report, findings: Iterable[Finding], reason: bool = False) ->
         message = finding.message
         if finding.evidence:
             message += f"\nevidence: {evidence_line(finding.evidence)}"
-        row = (f"| {ICONS[finding.severity]} | `{cell(location(finding))}` | "
+        row = (f"| {ICONS[finding.severity]} | `{cell(location(finding, report))}` | "
                f"{_rule_link(report, finding)} | {cell(message)} |")
         if reason:
             row += f" {cell((finding.suppression or {}).get('reason') or '')} |"
@@ -87,7 +87,7 @@ def _manifest(report: Report, result: FileResult) -> Iterator[str]:
     diagram = list(sequence_diagram(result))
     if not (active or suppressed or diagram):
         return
-    yield f"### `{cell(result.path)}`"
+    yield f"### `{cell(report.path(result.path))}`"
     yield ""
     if active:
         shown, rest = bounded(active)

@@ -33,10 +33,13 @@ def document(report: Report) -> dict[str, Any]:
         "tool": {"driver": {"name": "mcplint", "version": __version__,
                             "semanticVersion": __version__,
                             "rules": [_rule(report, code) for code in codes]}},
-        "originalUriBaseIds": {ROOT_ID: {"uri": Path.cwd().as_uri() + "/"}},
+        # The repository root (report.root): a code-scanning upload resolves the relative
+        # URIs below against its checkout, whatever folder mcplint ran in.
+        "originalUriBaseIds": {ROOT_ID: {"uri": (report.root or Path.cwd()).as_uri() + "/"}},
         "columnKind": "unicodeCodePoints",
         "invocations": [{"executionSuccessful": True}],
-        "results": [_result(report, f, index) for f in report.findings],
+        "results": [_result(report, f, index, manifests)
+                    for f, manifests in report.distinct()],
         "properties": {"command": report.command, "summary": report.counts(),
                        **report.extras},
     }
@@ -67,15 +70,18 @@ def _rule(report: Report, code: str) -> dict[str, Any]:
     return entry
 
 
-def _result(report: Report, finding: Finding, index: dict[str, int]) -> dict[str, Any]:
+def _result(report: Report, finding: Finding, index: dict[str, int],
+            manifests: list[str]) -> dict[str, Any]:
+    shown = [report.path(m) for m in manifests]
     result: dict[str, Any] = {
         "ruleId": finding.code,
         "level": LEVELS[finding.severity],
         "message": {"text": finding.message},
-        "locations": [_location(finding.location, finding)],
+        "locations": [_location(report, finding.location, finding)],
         "partialFingerprints": {FINGERPRINT_KEY: finding.fingerprint},
         "properties": {"symptom": finding.symptom, "source": finding.source,
-                       "manifest": finding.manifest},
+                       "manifest": shown[0] if finding.manifest else None,
+                       "manifests": shown if finding.manifest else []},
     }
     if finding.code in index:
         result["ruleIndex"] = index[finding.code]
@@ -83,7 +89,7 @@ def _result(report: Report, finding: Finding, index: dict[str, int]) -> dict[str
         result["properties"]["evidence"] = finding.evidence
     if finding.related:
         result["relatedLocations"] = [
-            {"id": number, **_location(location, None), "message": {"text": text}}
+            {"id": number, **_location(report, location, None), "message": {"text": text}}
             for number, (location, text) in enumerate(finding.related, start=1)]
     if finding.suppression:
         kind = "inSource" if finding.suppression.get("kind") == "inline" else "external"
@@ -92,13 +98,13 @@ def _result(report: Report, finding: Finding, index: dict[str, int]) -> dict[str
     return result
 
 
-def _location(location: Location, finding: Finding | None) -> dict[str, Any]:
+def _location(report: Report, location: Location, finding: Finding | None) -> dict[str, Any]:
     """A file region; a finding about a URL with no manifest (probe) points at the URL."""
     if location.file is None:
         url = str(((finding and finding.evidence) or {}).get("url") or "")
         physical: dict[str, Any] = {"artifactLocation": {"uri": url}} if url else {}
     else:
-        physical = {"artifactLocation": _artifact(location.file)}
+        physical = {"artifactLocation": _artifact(report.path(location.file))}
         span = location.span
         if span is not None:
             physical["region"] = {"startLine": span.line, "startColumn": span.column,

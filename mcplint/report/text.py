@@ -19,10 +19,13 @@ def _style(report: Report, text: str, **style: Any) -> str:
     return click.style(text, **style)
 
 
-def location(finding: Finding) -> str:
+def location(finding: Finding, report: Report | None = None) -> str:
+    """`file:line:col`; with a report, the file as named relative to its root (the
+    CI-facing formats), else as typed."""
     if finding.file is None:
         return str((finding.evidence or {}).get("url") or finding.location.pointer or "-")
-    return f"{finding.file}:{finding.line or 1}:{finding.column or 1}"
+    file = report.path(finding.file) if report is not None else finding.file
+    return f"{file}:{finding.line or 1}:{finding.column or 1}"
 
 
 def evidence_line(evidence: dict[str, Any]) -> str:
