@@ -162,7 +162,10 @@ def live_options(command: Callable[..., Any]) -> Callable[..., Any]:
                      help="Also try a DCR registration (creates a client on the server)."),
         click.option("--send-credentials", is_flag=True,
                      help="With auth.type static-headers, send the declared headers (values "
-                          "from the environment)."),
+                          "from the environment variables --credential-env names)."),
+        click.option("--credential-env", multiple=True, metavar="VAR",
+                     help="An environment variable auth.headers may name as ${VAR} with "
+                          "--send-credentials; repeatable. No other variable is read."),
         click.option("--record", type=click.Path(dir_okay=False),
                      help="Write every request and response (secrets redacted) to FILE as JSON."),
     ]

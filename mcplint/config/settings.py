@@ -21,8 +21,7 @@ class Settings:
                  force_exclude: bool = False, config_file: str | None = None,
                  root: Path | None = None, origins: dict[str, str] | None = None,
                  policy_dirs: tuple[Path, ...] = (), egress_ranges: Path | None = None,
-                 baseline: Path | None = None, live_timeout: float | None = None,
-                 live_nameservers: tuple[str, ...] = ()) -> None:
+                 baseline: Path | None = None, live_timeout: float | None = None) -> None:
         self.cli_profile = cli_profile
         self.config_profile = config_profile
         self.select = select
@@ -42,7 +41,6 @@ class Settings:
         self.egress_ranges = egress_ranges
         self.baseline = baseline
         self.live_timeout = live_timeout  # live.timeout, for verify when --timeout is not given
-        self.live_nameservers = live_nameservers  # live.nameservers, when --nameserver is not given
 
     def profile_for(self, manifest_profile: object) -> str:
         """CLI first, then the manifest's `profile`, then the config's."""

@@ -139,6 +139,14 @@ def classify_network(network: Network) -> str:
     return "global"
 
 
+def is_loopback_address(address: Address) -> bool:
+    """127.0.0.0/8, ::1 or ::ffff:127.x.y.z: what this machine's kernel keeps on this
+    machine (not a NAT64 or 6to4 form, which a gateway elsewhere would translate)."""
+    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
+        address = address.ipv4_mapped
+    return address.is_loopback
+
+
 def is_loopback_host(host: str) -> bool:
     """localhost, 127.0.0.0/8 or ::1: where the `local` profile accepts plain http."""
     if host == "localhost" or host.endswith(".localhost"):
