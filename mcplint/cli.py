@@ -88,7 +88,9 @@ def report_options(command: Callable[..., Any]) -> Callable[..., Any]:
 
 
 def _fail(message: str) -> None:
-    click.echo(f"mcplint: error: {message}", err=True)
+    from mcplint.report.escape import visible  # messages quote manifests: one visible line
+
+    click.echo(f"mcplint: error: {visible(message)}", err=True)
     sys.exit(ExitCode.USAGE)
 
 
@@ -110,7 +112,9 @@ def run_guarded(verbose: int, action: Callable[[], int]) -> None:
     except Exception as error:  # an internal error: one line, the traceback only with -v
         if verbose:
             raise
-        click.echo(f"mcplint: internal error: {type(error).__name__}: {error} "
+        from mcplint.report.escape import visible
+
+        click.echo(f"mcplint: internal error: {type(error).__name__}: {visible(error)} "
                    "(run with -v for the traceback)", err=True)
         sys.exit(ExitCode.USAGE)
     sys.exit(code)

@@ -176,7 +176,9 @@ class Verification:
         exchange = self.fetcher.fetch(step, method, url, at, **kwargs)
         if self.options.progress:
             outcome = exchange.status if exchange.status is not None else exchange.error
-            print(f"  {method} {url} -> {outcome} ({exchange.elapsed_ms:.0f} ms)",
+            from mcplint.report.escape import visible
+
+            print(visible(f"  {method} {url} -> {outcome} ({exchange.elapsed_ms:.0f} ms)"),
                   file=sys.stderr)
         return exchange
 
