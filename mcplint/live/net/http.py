@@ -216,10 +216,13 @@ def _without_lone_surrogates(value: Any) -> Any:
 
 def _redact_headers(headers: Any, credentials: dict[str, str]) -> list[list[str]]:
     sent = {name.lower() for name in credentials}
-    return [[name, redact_url(redact_header(name, value, always=name.lower() in sent))
-             if name.lower() == "location" else redact_header(name, value,
-                                                              always=name.lower() in sent)]
-            for name, value in headers]
+    redacted = []
+    for name, value in headers:
+        value = redact_header(name, value, always=name.lower() in sent)
+        if name.lower() == "location":  # a redirect may carry ?code= or ?access_token=
+            value = redact_url(value)
+        redacted.append([name, value])
+    return redacted
 
 
 def _redact_body(body: bytes) -> Any:
