@@ -98,7 +98,9 @@ ALLOW_NO_MANIFEST = click.option(
 
 
 def _fail(message: str) -> None:
-    click.echo(f"mcplint: error: {message}", err=True)
+    from mcplint.report.escape import visible  # messages quote manifests: one visible line
+
+    click.echo(f"mcplint: error: {visible(message)}", err=True)
     sys.exit(ExitCode.USAGE)
 
 
@@ -120,7 +122,9 @@ def run_guarded(verbose: int, action: Callable[[], int]) -> None:
     except Exception as error:  # an internal error: one line, the traceback only with -v
         if verbose:
             raise
-        click.echo(f"mcplint: internal error: {type(error).__name__}: {error} "
+        from mcplint.report.escape import visible
+
+        click.echo(f"mcplint: internal error: {type(error).__name__}: {visible(error)} "
                    "(run with -v for the traceback)", err=True)
         sys.exit(ExitCode.USAGE)
     sys.exit(code)
@@ -178,7 +182,10 @@ def live_options(command: Callable[..., Any]) -> Callable[..., Any]:
                      help="Also try a DCR registration (creates a client on the server)."),
         click.option("--send-credentials", is_flag=True,
                      help="With auth.type static-headers, send the declared headers (values "
-                          "from the environment)."),
+                          "from the environment variables --credential-env names)."),
+        click.option("--credential-env", multiple=True, metavar="VAR",
+                     help="An environment variable auth.headers may name as ${VAR} with "
+                          "--send-credentials; repeatable. No other variable is read."),
         click.option("--record", type=click.Path(dir_okay=False),
                      help="Write every request and response (secrets redacted) to FILE as JSON."),
     ]

@@ -183,7 +183,7 @@ def test_egress_ranges_replace_the_builtin_file(repo: Path) -> None:
      "(see `mcplint rules`)"),
     ("live:\n  timeout: 0\n", ".mcplint.yaml:2: live.timeout is 0; allowed: a number greater than 0"),
     ("live:\n  dns: []\n",
-     ".mcplint.yaml:2: unknown key 'live.dns'; allowed in live: nameservers, timeout"),
+     ".mcplint.yaml:2: unknown key 'live.dns'; allowed in live: timeout"),
     ("exclude: legacy\n", ".mcplint.yaml:1: exclude is \"legacy\"; allowed: a list of strings"),
     ("profile: claude\n", ".mcplint.yaml:1: profile is \"claude\"; allowed: claude-ai, spec, local"),
     ("select: 5\n", ".mcplint.yaml:1: select is 5; allowed: a list of rule codes, names or code "
@@ -233,11 +233,11 @@ def test_bad_egress_file_names_the_file_and_entry(repo: Path) -> None:
 def test_live_settings_for_verify(repo: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     from mcplint.config.file import settings_for
 
-    write_files(repo, {".mcplint.yaml": "live:\n  timeout: 5\n  nameservers: [1.1.1.1, '9.9.9.9:53']\n"})
+    # live.nameservers is no longer read (the resolvers are the operator's: test_security.py)
+    write_files(repo, {".mcplint.yaml": "live:\n  timeout: 5\n"})
     monkeypatch.chdir(repo / "services")
     settings = settings_for({})
     assert settings.live_timeout == 5
-    assert settings.live_nameservers == ("1.1.1.1", "9.9.9.9:53")
     assert settings.config_file == "../.mcplint.yaml"
 
 

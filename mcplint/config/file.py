@@ -159,7 +159,6 @@ def _settings(options: dict[str, Any], run: Config | None, rules: Config | None)
         baseline=(Path(options["baseline"]) if options.get("baseline")
                   else next(iter(_config_paths(run, "baseline")), None)),
         live_timeout=live.get("timeout"),
-        live_nameservers=tuple(live.get("nameservers", ())),
         report_root=report_root(options.get("root")),
         suppress=_suppress_entries(rules),
     )
@@ -350,6 +349,13 @@ def _validated(config: Config) -> Config:
     only to explain a failure), else a UsageError."""
     from mcplint.load import fastschema
 
+    live = config.values.get("live")
+    if isinstance(live, dict) and "nameservers" in live:
+        # Which resolvers mcplint asks is the operator's choice: a config arriving in a pull
+        # request must not send the job's DNS queries (and the names in them) anywhere.
+        raise UsageError(f"{config.where('live', 'nameservers')} is not read from a config "
+                         "(a repository may not choose mcplint's resolvers): give --nameserver "
+                         "on the command line")
     if fastschema.is_valid("config", config.values):
         return config
     import json

@@ -38,7 +38,6 @@ class Settings:
                  root: Path | None = None, origins: dict[str, str] | None = None,
                  policy_dirs: tuple[Path, ...] = (), egress_ranges: Path | None = None,
                  baseline: Path | None = None, live_timeout: float | None = None,
-                 live_nameservers: tuple[str, ...] = (),
                  report_root: Path | None = None, rules_root: Path | None = None,
                  suppress: tuple[Suppress, ...] = ()) -> None:
         self.cli_profile = cli_profile
@@ -60,7 +59,6 @@ class Settings:
         self.egress_ranges = egress_ranges
         self.baseline = baseline
         self.live_timeout = live_timeout  # live.timeout, for verify when --timeout is not given
-        self.live_nameservers = live_nameservers  # live.nameservers, when --nameserver is not given
         # What reports and fingerprints name files relative to (config/discover.report_root).
         self.report_root = report_root
         # The folder per-file-ignores globs are relative to (the config that sets them).

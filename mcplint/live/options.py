@@ -28,7 +28,8 @@ class LiveOptions:
                  connect_to: dict[tuple[str, int], Endpoint] | None = None,
                  ca_bundle: Path | None = None, user_agent: str | None = None,
                  probe_registration: bool = False, send_credentials: bool = False,
-                 record: Path | None = None, progress: bool = False) -> None:
+                 record: Path | None = None, progress: bool = False, loopback: bool = False,
+                 credential_env: tuple[str, ...] = ()) -> None:
         self.timeout = timeout
         self.deadline = deadline
         self.nameservers = nameservers or tuple(Endpoint(h, p) for h, p in DEFAULT_NAMESERVERS)
@@ -41,6 +42,10 @@ class LiveOptions:
         self.send_credentials = send_credentials
         self.record = record
         self.progress = progress
+        # What only the operator may widen (the command line, never a manifest or config):
+        # connecting to loopback (--profile local) and the variables credentials may name.
+        self.loopback = loopback
+        self.credential_env = credential_env
 
     def to_json(self) -> dict[str, Any]:
         """The options as JSON, as jobs carry them to the probing process."""
@@ -57,7 +62,8 @@ class LiveOptions:
                 "user_agent": self.user_agent, "probe_registration": self.probe_registration,
                 "send_credentials": self.send_credentials,
                 "record": None if self.record is None else str(self.record),
-                "progress": self.progress}
+                "progress": self.progress, "loopback": self.loopback,
+                "credential_env": list(self.credential_env)}
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> LiveOptions:
@@ -73,7 +79,8 @@ class LiveOptions:
             user_agent=data["user_agent"], probe_registration=data["probe_registration"],
             send_credentials=data["send_credentials"],
             record=None if data["record"] is None else Path(data["record"]),
-            progress=data["progress"])
+            progress=data["progress"], loopback=data["loopback"],
+            credential_env=tuple(data["credential_env"]))
 
 
 def parse_host_port(text: str, default_port: int, option: str) -> Endpoint:

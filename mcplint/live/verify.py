@@ -23,6 +23,7 @@ from urllib.parse import urlencode, urlsplit
 from mcplint import __version__
 from mcplint.errors import UsageError
 from mcplint.facts import dig
+from mcplint.facts.secrets import scrub
 from mcplint.facts.urls import as_metadata_urls, canonical, looks_like_url, prm_urls
 from mcplint.live import evidence
 from mcplint.live.net.dns import Lookup, Resolvers
@@ -92,13 +93,20 @@ class Verification:
 
     # -- plumbing ----------------------------------------------------------------------
     def _credentials(self, auth: dict[str, Any]) -> dict[str, str]:
-        """Static headers to send: only with --send-credentials, values from the environment."""
+        """Static headers to send: only with --send-credentials, values from the environment
+        variables --credential-env names (a manifest in a pull request must not pick any
+        variable of the CI job and have it sent to a URL of its choosing)."""
         headers = auth.get("headers") if isinstance(auth, dict) else None
         if self.auth_type != "static-headers" or not self.options.send_credentials:
             return {}
+        allowed = set(self.options.credential_env)
         values = {}
         for name, template in (headers or {}).items():
             def expand(match: re.Match[str], header: str = name) -> str:
+                if match.group(1) not in allowed:
+                    raise UsageError(f"--send-credentials: auth.headers.{header} names "
+                                     f"${{{match.group(1)}}}, which no --credential-env names "
+                                     f"(add --credential-env {match.group(1)} to send it)")
                 value = os.environ.get(match.group(1))
                 if value is None:
                     raise UsageError(f"--send-credentials: environment variable {match.group(1)} "
@@ -168,7 +176,9 @@ class Verification:
         exchange = self.fetcher.fetch(step, method, url, at, **kwargs)
         if self.options.progress:
             outcome = exchange.status if exchange.status is not None else exchange.error
-            print(f"  {method} {url} -> {outcome} ({exchange.elapsed_ms:.0f} ms)",
+            from mcplint.report.escape import visible
+
+            print(visible(f"  {method} {url} -> {outcome} ({exchange.elapsed_ms:.0f} ms)"),
                   file=sys.stderr)
         return exchange
 
@@ -226,7 +236,8 @@ class Verification:
         if facts["resolvers_answered"] is False:  # nothing was reached: nothing to blame
             facts["as"] = {"at": self.at_issuer, "attempted": False}
         facts["elapsed_ms"] = round((time.monotonic() - self.started) * 1000)
-        return facts
+        # What was sent as a credential never comes back out in evidence, even echoed.
+        return scrub(facts, self.credentials.values())  # type: ignore[no-any-return]
 
     # -- the MCP chain --------------------------------------------------------------------
     def _mcp_headers(self) -> dict[str, str]:
@@ -519,4 +530,4 @@ class Verification:
 
     def records(self) -> list[dict[str, Any]]:
         """Every request made and what came back, secrets redacted (for --record)."""
-        return [e.record() for e in self.fetcher.exchanges]
+        return [e.record(self.credentials) for e in self.fetcher.exchanges]

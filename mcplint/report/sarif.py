@@ -17,6 +17,7 @@ from urllib.parse import quote
 from mcplint import __version__
 from mcplint.findings import SYMPTOMS, Finding, Location
 from mcplint.report import Report
+from mcplint.report.escape import json_value, visible
 
 SCHEMA_URI = "https://json.schemastore.org/sarif-2.1.0.json"
 LEVELS = {"error": "error", "warning": "warning", "info": "note"}
@@ -76,7 +77,7 @@ def _result(report: Report, finding: Finding, index: dict[str, int],
     result: dict[str, Any] = {
         "ruleId": finding.code,
         "level": LEVELS[finding.severity],
-        "message": {"text": finding.message},
+        "message": {"text": visible(finding.message)},
         "locations": [_location(report, finding.location, finding)],
         "partialFingerprints": {FINGERPRINT_KEY: finding.fingerprint},
         "properties": {"symptom": finding.symptom, "source": finding.source,
@@ -89,7 +90,7 @@ def _result(report: Report, finding: Finding, index: dict[str, int],
         result["properties"]["evidence"] = finding.evidence
     if finding.related:
         result["relatedLocations"] = [
-            {"id": number, **_location(report, location, None), "message": {"text": text}}
+            {"id": number, **_location(report, location, None), "message": {"text": visible(text)}}
             for number, (location, text) in enumerate(finding.related, start=1)]
     if finding.suppression:
         kind = "inSource" if finding.suppression.get("kind") == "inline" else "external"
@@ -125,5 +126,5 @@ def _artifact(file: str) -> dict[str, str]:
 
 
 def write(report: Report, out: IO[str]) -> None:
-    json.dump(document(report), out, indent=2)
+    json.dump(json_value(document(report)), out, indent=2)
     out.write("\n")
