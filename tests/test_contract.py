@@ -360,3 +360,31 @@ def test_live_examples_are_documented_with_their_types() -> None:
                 _check_produced(examples[key]["facts"], ("live",), found)
                 problems |= {f"{path.stem} {key}: {p}" for p in found}
     assert not problems, sorted(problems)
+
+
+# -- docs/manifest.md names every field of the manifest schema --------------------------------
+def schema_fields(schema: Any, at: str = "") -> Iterator[str]:
+    if not isinstance(schema, dict):
+        return
+    if "$ref" in schema:
+        yield from schema_fields(MANIFEST_SCHEMA["$defs"][schema["$ref"].split("/")[-1]], at)
+    for key in ("allOf", "anyOf", "oneOf"):
+        for inner in schema.get(key, []):
+            yield from schema_fields(inner, at)
+    for key in ("then", "else"):
+        yield from schema_fields(schema.get(key), at)
+    for name, inner in schema.get("properties", {}).items():
+        yield at + name
+        yield from schema_fields(inner, at + name + ".")
+    if isinstance(schema.get("additionalProperties"), dict):
+        yield from schema_fields(schema["additionalProperties"], at + "<name>.")
+    if isinstance(schema.get("items"), dict):
+        yield from schema_fields(schema["items"], at)
+
+
+def test_manifest_reference_names_every_schema_field() -> None:
+    page = (REPO_ROOT / "docs" / "manifest.md").read_text()
+    rows = set(re.findall(r"^\| `([^`]+)` \|", page, flags=re.M))
+    fields = set(schema_fields(MANIFEST_SCHEMA))
+    assert len(fields) > 20
+    assert fields <= rows, sorted(fields - rows)
