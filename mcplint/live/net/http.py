@@ -37,6 +37,8 @@ BODY_LIMIT = 1024 * 1024
 RECORD_BODY_LIMIT = 64 * 1024
 _SECRET_HEADERS = {"authorization", "cookie", "set-cookie", "proxy-authorization"}
 NOT_REPEATABLE = {"registration"}  # steps that create something: never sent twice
+# Statuses that send the client elsewhere with `Location` (mcplint never follows them).
+REDIRECT_STATUSES = frozenset({301, 302, 303, 307, 308})
 _SECRET_FIELDS = {"client_secret", "refresh_token", "code", "code_verifier", "password"}
 
 
