@@ -12,6 +12,7 @@ from mcplint.policy.catalog import PROFILES, Catalog
 DEFAULT_PROFILE = "claude-ai"
 
 
+# Plain classes, not dataclasses: `check` loads this module at start-up (README, Development).
 class Settings:
     def __init__(self, cli_profile: str | None = None, config_profile: str | None = None,
                  select: tuple[str, ...] | None = None, ignore: tuple[str, ...] = (),

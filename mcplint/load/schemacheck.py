@@ -74,6 +74,7 @@ def _show(value: Any) -> str:
     return json.dumps(value) if not isinstance(value, str) else f"'{value}'"
 
 
+# Plain classes, not dataclasses: `check` loads this module at start-up (README, Development).
 class Violation:
     """One schema violation: where (pointer tokens, and whether to point at the key) and why."""
 

@@ -26,6 +26,7 @@ PLACEHOLDER = r"\{\{|\}\}|\{([^{}]+)\}"
 CATALOG_VERSION = "1"
 
 
+# Plain classes, not dataclasses: `check` loads this module at start-up (README, Development).
 class Check:
     def __init__(self, given: tuple[str, ...], message: str, when: dict[str, Any] | None = None,
                  expect: dict[str, Any] | None = None, schema: dict[str, Any] | bool | None = None,

@@ -20,6 +20,7 @@ from mcplint.policy import jmes
 from mcplint.policy.catalog import PLACEHOLDER, Check, Rule
 
 
+# Plain classes, not dataclasses: `check` loads this module at start-up (README, Development).
 class Mount:
     """A part of the evaluated document that comes from a file (the manifest, a document)."""
 

@@ -17,6 +17,7 @@ FORMATS = {"text": "text", "json": "jsonreport", "sarif": "sarif", "github": "gi
            "junit": "junit", "markdown": "markdown"}
 
 
+# Plain classes, not dataclasses: `check` loads this module at start-up (README, Development).
 class Report:
     """The outcome of one run, for every reporter."""
 

@@ -33,6 +33,7 @@ FORMAT_VERSION = 1
 Key = tuple[str, str, str, str]  # code, file (relative to the baseline), pointer, value hash
 
 
+# Plain classes, not dataclasses: `check` loads this module at start-up (README, Development).
 class Baseline:
     def __init__(self, path: Path, entries: list[dict[str, Any]]) -> None:
         self.path = path

@@ -24,7 +24,7 @@ import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 from urllib.parse import urlsplit
 
 import h11
@@ -42,18 +42,18 @@ REDIRECT_STATUSES = frozenset({301, 302, 303, 307, 308})
 _SECRET_FIELDS = {"client_secret", "refresh_token", "code", "code_verifier", "password"}
 
 
-class Target:
+class Target(NamedTuple):
     """Where a request goes, or why it does not go anywhere."""
 
-    def __init__(self, address: str | None = None, port: int = 443, error: str | None = None,
-                 detail: str | None = None, explicit: bool = False) -> None:
-        self.address = address
-        self.port = port
-        self.error = error  # dns, not-public
-        self.detail = detail
-        self.explicit = explicit  # chosen by --connect-to
+    address: str | None = None
+    port: int = 443
+    error: str | None = None  # dns, not-public
+    detail: str | None = None
+    explicit: bool = False  # chosen by --connect-to
 
 
+# A plain class: filled in as the request goes, and a dataclass would cost more at start-up
+# than Target's NamedTuple for no comparison anyone makes (README, Development).
 class Exchange:
     """One request and what came back: the evidence behind live facts."""
 
