@@ -13,6 +13,7 @@ import click
 
 from mcplint import __version__
 from mcplint.errors import ExitCode
+from mcplint.policy.catalog import PROFILES
 
 FORMAT_CHOICES = ("text", "json", "sarif", "github", "gitlab", "junit", "markdown")
 
@@ -53,7 +54,7 @@ def report_options(command: Callable[..., Any]) -> Callable[..., Any]:
                           "several reports in one run."),
         click.option("--output", "outputs", multiple=True, type=click.Path(dir_okay=False),
                      help="Write the report to FILE (atomically) instead of stdout."),
-        click.option("--profile", type=click.Choice(("claude-ai", "spec", "local")),
+        click.option("--profile", type=click.Choice(PROFILES),
                      help="Rule set: claude-ai (default), spec, local. Overrides the manifest's "
                           "and the config's."),
         click.option("--select", multiple=True, metavar="CODES",
@@ -245,7 +246,7 @@ def probe(url: str, **options: Any) -> None:
 @click.option("--from", "from_url", metavar="URL",
               help="Fill the manifest in from live discovery of this MCP URL (issuer, "
                    "registration methods, scopes, hosts).")
-@click.option("--profile", type=click.Choice(("claude-ai", "spec", "local")),
+@click.option("--profile", type=click.Choice(PROFILES),
               help="With --from: the profile whose address rules apply while probing.")
 @live_options
 def init(output: str, from_url: str | None, **options: Any) -> None:

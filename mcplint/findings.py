@@ -21,6 +21,7 @@ SYMPTOMS = {
 }
 
 
+# Plain classes, not dataclasses: `check` loads this module at start-up (README, Development).
 class Location:
     """A place in a file; `file` is None for findings about a URL with no manifest (probe)."""
 

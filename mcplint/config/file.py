@@ -31,6 +31,7 @@ from typing import Any
 from mcplint.config.discover import report_root
 from mcplint.config.settings import Settings, Suppress, split_codes
 from mcplint.errors import UsageError
+from mcplint.load.schemacheck import TYPE_NAMES
 from mcplint.load.sourcemap import SourceMap, join
 
 YAML_NAMES = (".mcplint.yaml", ".mcplint.yml")
@@ -381,8 +382,6 @@ def _key_name(path: list[Any]) -> str:
     return text
 
 
-_TYPES = {"array": "a list", "object": "a mapping", "string": "a string", "number": "a number",
-          "integer": "an integer", "boolean": "true or false"}
 _PLURALS = {"string": "strings", "number": "numbers", "integer": "integers"}
 
 
@@ -404,7 +403,7 @@ def _message(config: Config, error: Any) -> str:
         allowed = ", ".join(map(str, schema["enum"] if kind == "enum" else [schema["const"]]))
     elif kind == "type":
         types = schema["type"] if isinstance(schema["type"], list) else [schema["type"]]
-        allowed = " or ".join(_TYPES.get(t, t) for t in types)
+        allowed = " or ".join(TYPE_NAMES.get(t, t) for t in types)
         items = schema.get("items", {}).get("type")
         if items in _PLURALS:
             allowed += f" of {_PLURALS[items]}"

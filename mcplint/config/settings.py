@@ -12,6 +12,7 @@ from mcplint.policy.catalog import PROFILES, Catalog
 DEFAULT_PROFILE = "claude-ai"
 
 
+# Plain classes, not dataclasses: `check` loads this module at start-up (README, Development).
 class Suppress:
     """One entry of the config's `suppress` list: a finding in `file` (absolute), at or
     below `pointer`, of rule `code`, suppressed for `reason`."""

@@ -161,6 +161,3 @@ def covers(allowlist: Iterable[Network], required: Network) -> bool:
     merged = ipaddress.collapse_addresses(same_version)  # type: ignore[type-var]
     return any(required.subnet_of(n) for n in merged)  # type: ignore[arg-type]
 
-
-def overlaps_any(network: Network, others: Iterable[Network]) -> bool:
-    return any(network.version == o.version and network.overlaps(o) for o in others)  # type: ignore[arg-type]

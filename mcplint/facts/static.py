@@ -31,8 +31,6 @@ from mcplint.facts.urls import (
 )
 from mcplint.load.sourcemap import join, pointer
 
-DOCUMENTS = ("resource_metadata", "authorization_server_metadata")
-
 # Which URLs in the declared documents the hosted client's backend fetches.
 _AS_CLOUD_FIELDS = ("token_endpoint", "registration_endpoint")
 
@@ -76,9 +74,9 @@ def _urls(manifest: Any, declared: dict[str, Any], data: dict[str, Any]) -> list
     for root, document in roots:
         if not isinstance(document, (dict, list)):
             continue
-        for pointer, value in walk_urls(document, root):
-            role, cloud = _url_role(pointer)
-            urls.append({**url_facts(value, data), "at": pointer, "role": role, "cloud": cloud})
+        for at, value in walk_urls(document, root):
+            role, cloud = _url_role(at)
+            urls.append({**url_facts(value, data), "at": at, "role": role, "cloud": cloud})
     return urls
 
 

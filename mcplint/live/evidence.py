@@ -12,7 +12,7 @@ from mcplint.facts.addresses import DESCRIPTIONS, classify_address, parse_networ
 from mcplint.facts.urls import looks_like_url, url_facts
 from mcplint.live.net.challenge import parse as parse_challenges
 from mcplint.live.net.dns import Lookup
-from mcplint.live.net.http import Exchange
+from mcplint.live.net.http import REDIRECT_STATUSES, Exchange
 
 TRANSPORT_ERRORS = {"refused", "reset", "timeout", "protocol", "tls"}
 
@@ -75,7 +75,7 @@ def mcp_post(exchange: Exchange, expects_mcp: bool, signatures: dict[str, Any]) 
         fact["kind"] = kind
         location = exchange.header("location")
         edge = edge_signature(exchange, signatures)
-        if exchange.status in (301, 302, 303, 307, 308) and location:
+        if exchange.status in REDIRECT_STATUSES and location:
             target = urlsplit(location)
             fact["outcome"] = "redirect"
             fact["location"] = location

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import ipaddress
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from mcplint.errors import UsageError
 
@@ -12,15 +12,18 @@ from mcplint.errors import UsageError
 DEFAULT_NAMESERVERS = (("1.1.1.1", 53), ("8.8.8.8", 53), ("9.9.9.9", 53))
 
 
-class Endpoint:
-    def __init__(self, host: str, port: int) -> None:
-        self.host = host
-        self.port = port
+class Endpoint(NamedTuple):
+    """A host (name or address) and a port: a resolver, or a --connect-to target."""
+
+    host: str
+    port: int
 
     def __str__(self) -> str:
         return f"[{self.host}]:{self.port}" if ":" in self.host else f"{self.host}:{self.port}"
 
 
+# A plain class: a dataclass here cost 4.7M more instructions per probing process (1.2%
+# of loading live/), and nothing compares options (README, Development).
 class LiveOptions:
     def __init__(self, timeout: float = 30.0, deadline: float = 120.0,
                  nameservers: tuple[Endpoint, ...] | None = None,

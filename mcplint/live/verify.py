@@ -27,7 +27,7 @@ from mcplint.facts.secrets import scrub
 from mcplint.facts.urls import as_metadata_urls, canonical, looks_like_url, prm_urls
 from mcplint.live import evidence
 from mcplint.live.net.dns import Lookup, Resolvers
-from mcplint.live.net.http import Exchange, Fetcher
+from mcplint.live.net.http import REDIRECT_STATUSES, Exchange, Fetcher
 from mcplint.live.options import LiveOptions
 from mcplint.load.sourcemap import pointer
 
@@ -415,7 +415,7 @@ class Verification:
         self._slow.append(exchange)
         answer, error = exchange.json() if exchange.answered else (None, None)
         client_id = answer.get("client_id") if isinstance(answer, dict) else None
-        redirect = exchange.status in (301, 302, 303, 307, 308)
+        redirect = exchange.status in REDIRECT_STATUSES
         ok = exchange.status in (200, 201) and isinstance(client_id, str) and bool(client_id)
         self._set(("registration",), {
             "at": self.at_registration, "attempted": True, "answered": exchange.answered,

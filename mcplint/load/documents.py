@@ -18,6 +18,7 @@ from mcplint.load.yamlsource import Loaded, Problem, load_file
 NAMES = ("resource_metadata", "authorization_server_metadata")
 
 
+# Plain classes, not dataclasses: `check` loads this module at start-up (README, Development).
 class Declared:
     """A usable document: where it comes from and how to locate things in it."""
 

@@ -42,6 +42,7 @@ _NAN = re.compile(r"\.(?:nan|NaN|NAN)\Z")
 _MAX_DIGITS = 100
 
 
+# Plain classes, not dataclasses: `check` loads this module at start-up (README, Development).
 class Problem:
     """Something wrong with the input itself, before any schema or rule looks at it."""
 

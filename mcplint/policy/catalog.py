@@ -21,9 +21,12 @@ if TYPE_CHECKING:
     from mcplint.policy import jmes
 
 PROFILES = ("claude-ai", "spec", "local")
+# A message's `{expression}` placeholders; `{{` and `}}` are literal braces (group 1 empty).
+PLACEHOLDER = r"\{\{|\}\}|\{([^{}]+)\}"
 CATALOG_VERSION = "1"
 
 
+# Plain classes, not dataclasses: `check` loads this module at start-up (README, Development).
 class Check:
     def __init__(self, given: tuple[str, ...], message: str, when: dict[str, Any] | None = None,
                  expect: dict[str, Any] | None = None, schema: dict[str, Any] | bool | None = None,
@@ -59,7 +62,7 @@ class Check:
         (A string "live" in a condition counts too: erring this way only costs time.)"""
         if any(glob.startswith("/live") for glob in self.given):
             return True
-        placeholders = re.findall(r"\{([^{}]*)\}", self.message)
+        placeholders = message_expressions(self.message)
         return ('"live"' in json.dumps([self.when, self.expect])
                 or any(re.search(r"\blive\b", p) for p in placeholders))
 
@@ -68,6 +71,11 @@ class Check:
                 "expect": self.expect, "schema": self.schema, "validator": self.validator,
                 "locate": self.locate, "severity": self.severity}
         return {k: v for k, v in data.items() if v is not None}
+
+
+def message_expressions(message: str) -> list[str]:
+    """The JMESPath expressions of a message's placeholders, in order."""
+    return [e for e in re.findall(PLACEHOLDER, message) if e]
 
 
 class Rule:

@@ -17,9 +17,10 @@ from typing import Any, Callable
 from mcplint.findings import Finding, Location, make_finding
 from mcplint.load.sourcemap import SourceMap, join, resolve, split
 from mcplint.policy import jmes
-from mcplint.policy.catalog import Check, Rule
+from mcplint.policy.catalog import PLACEHOLDER, Check, Rule
 
 
+# Plain classes, not dataclasses: `check` loads this module at start-up (README, Development).
 class Mount:
     """A part of the evaluated document that comes from a file (the manifest, a document)."""
 
@@ -110,7 +111,7 @@ def expand(document: Any, glob: str) -> list[tuple[str, Any]]:
     return matches
 
 
-_PLACEHOLDER = re.compile(r"\{\{|\}\}|\{([^{}]+)\}")
+_PLACEHOLDER = re.compile(PLACEHOLDER)
 
 
 @lru_cache(maxsize=512)

@@ -18,6 +18,7 @@ FORMATS = {"text": "text", "json": "jsonreport", "sarif": "sarif", "github": "gi
            "gitlab": "gitlab", "junit": "junit", "markdown": "markdown"}
 
 
+# Plain classes, not dataclasses: `check` loads this module at start-up (README, Development).
 class Report:
     """The outcome of one run, for every reporter."""
 

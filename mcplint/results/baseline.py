@@ -41,6 +41,7 @@ FORMAT_VERSION = 2
 Key = tuple[str | None, str, str]  # manifest (None: any), file, fingerprint
 
 
+# Plain classes, not dataclasses: `check` loads this module at start-up (README, Development).
 class Baseline:
     def __init__(self, path: Path, entries: list[dict[str, Any]]) -> None:
         self.path = path

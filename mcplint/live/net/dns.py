@@ -17,6 +17,8 @@ from mcplint.live.options import Endpoint, LiveOptions
 LOOKUP_SECONDS = 10.0
 
 
+# A plain class: its lists must not be shared defaults (a NamedTuple's would be), and they
+# must stay lists, which JMESPath treats as arrays and tuples not (README, Development).
 class Lookup:
     """One resolver group's answers for one name."""
 

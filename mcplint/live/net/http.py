@@ -24,7 +24,7 @@ import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 from urllib.parse import urlsplit
 
 import h11
@@ -48,20 +48,22 @@ from mcplint.load.yamlsource import MAX_DEPTH
 BODY_LIMIT = 1024 * 1024
 RECORD_BODY_LIMIT = 64 * 1024
 NOT_REPEATABLE = {"registration"}  # steps that create something: never sent twice
+# Statuses that send the client elsewhere with `Location` (mcplint never follows them).
+REDIRECT_STATUSES = frozenset({301, 302, 303, 307, 308})
 
 
-class Target:
+class Target(NamedTuple):
     """Where a request goes, or why it does not go anywhere."""
 
-    def __init__(self, address: str | None = None, port: int = 443, error: str | None = None,
-                 detail: str | None = None, explicit: bool = False) -> None:
-        self.address = address
-        self.port = port
-        self.error = error  # dns, not-public
-        self.detail = detail
-        self.explicit = explicit  # chosen by --connect-to
+    address: str | None = None
+    port: int = 443
+    error: str | None = None  # dns, not-public
+    detail: str | None = None
+    explicit: bool = False  # chosen by --connect-to
 
 
+# A plain class: filled in as the request goes, and a dataclass would cost more at start-up
+# than Target's NamedTuple for no comparison anyone makes (README, Development).
 class Exchange:
     """One request and what came back: the evidence behind live facts."""
 
