@@ -3,7 +3,8 @@
 The evaluated document is {"manifest", "declared", "facts", "live", "profile", "data"}.
 A check's `given` globs select values in it (each match keeps its pointer), `when` filters
 them, `expect` (JMESPath) and/or `schema` (JSON Schema) must hold. JMESPath sees an
-envelope: `this` (the selected value) plus the document's top-level keys.
+envelope: `this` (the selected value), `key` (the key or index it sits at) plus the
+document's top-level keys.
 """
 
 from __future__ import annotations
@@ -178,7 +179,7 @@ class Evaluator:
     def _check(self, rule: Rule, check: Check) -> Iterator[Finding]:
         for glob in check.given:
             for pointer, value in self.matches(glob):
-                envelope = {**self.base, "this": value}
+                envelope = {**self.base, "this": value, "key": _last_token(pointer)}
                 when, expect = check.when_function, check.expect_function
                 if when is not None and not _holds(when, envelope, default=False):
                     continue
@@ -193,6 +194,12 @@ class Evaluator:
                                        source=source, evidence=evidence,
                                        manifest=self.context.manifest)
                 yield finding.with_(severity=check.severity) if check.severity else finding
+
+
+def _last_token(pointer: str) -> str:
+    """The key or index a match sits at (`key` in JMESPath), for messages that name it."""
+    token = pointer[pointer.rfind("/") + 1:]
+    return token.replace("~1", "/").replace("~0", "~") if "~" in token else token
 
 
 def compile_checks(rules: Iterable[Rule], reads_live: bool) -> None:
