@@ -16,6 +16,7 @@ from urllib.parse import quote
 
 from mcplint import __version__
 from mcplint.findings import SYMPTOMS, Finding, Location
+from mcplint.policy.catalog import CATALOG_VERSION
 from mcplint.report import Report
 
 SCHEMA_URI = "https://json.schemastore.org/sarif-2.1.0.json"
@@ -32,6 +33,7 @@ def document(report: Report) -> dict[str, Any]:
     run: dict[str, Any] = {
         "tool": {"driver": {"name": "mcplint", "version": __version__,
                             "semanticVersion": __version__,
+                            "properties": {"catalogVersion": CATALOG_VERSION},
                             "rules": [_rule(report, code) for code in codes]}},
         "originalUriBaseIds": {ROOT_ID: {"uri": Path.cwd().as_uri() + "/"}},
         "columnKind": "unicodeCodePoints",

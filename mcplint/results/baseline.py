@@ -57,8 +57,8 @@ def _entry_key(entry: dict[str, Any]) -> Key:
     return (entry["code"], entry["file"], entry["pointer"], entry["value"])
 
 
-def use(results: list[FileResult], settings: Settings,
-        write_to: str | None) -> dict[str, Any] | None:
+def use(results: list[FileResult], settings: Settings, write_to: str | None,
+        former: dict[str, str] | None = None) -> dict[str, Any] | None:
     """Write the baseline (--write-baseline) and/or apply one (--baseline or the config's);
     the report's `baseline` summary, or None when no baseline is involved."""
     if write_to:
@@ -69,7 +69,7 @@ def use(results: list[FileResult], settings: Settings,
     else:
         baseline = read(settings.baseline, settings.origin("baseline"))
     # An audit run (--no-suppress) shows everything; a baseline it writes is still written.
-    return None if settings.no_suppress else apply(baseline, results)
+    return None if settings.no_suppress else apply(baseline, results, former or {})
 
 
 def write(path: Path, results: list[FileResult]) -> Baseline:
@@ -116,23 +116,46 @@ def read(path: Path, origin: str) -> Baseline:
     return Baseline(path, findings)
 
 
-def apply(baseline: Baseline, results: list[FileResult]) -> dict[str, Any]:
+def apply(baseline: Baseline, results: list[FileResult],
+          former: dict[str, str] | None = None) -> dict[str, Any]:
     """Mark the findings the baseline records as suppressed; count what matched, and the
-    entries of the manifests and rules checked now that matched nothing (stale)."""
+    entries of the manifests and rules checked now that matched nothing (stale).
+
+    `former` maps a code to the one it was split from (MCP516 -> MCP510): an entry of the
+    older code also hides the newer code's finding at the same place, with the same value,
+    even when it already hid its own (one catalog 1 finding became two)."""
+    former = former or {}
     remaining = Counter(_entry_key(e) for e in baseline.entries)
     reasons = {_entry_key(e): e["reason"] for e in baseline.entries
                if isinstance(e.get("reason"), str)}
     default_reason = f"recorded in the baseline {baseline.path}"
     matched = 0
-    for result in results:
+    used: set[Key] = set()
+
+    def hide(finding: Finding, key: Key) -> Finding:
+        nonlocal matched
+        matched += 1
+        used.add(key)
+        return finding.with_(suppression={"kind": "baseline",
+                                          "reason": reasons.get(key, default_reason)})
+
+    for result in results:  # exact entries first, so that they are not taken by former codes
         kept = []
         for finding in result.findings:
             key = baseline.key_of(finding)
             if finding.suppression is None and remaining[key] > 0:
                 remaining[key] -= 1
-                matched += 1
-                finding = finding.with_(suppression={
-                    "kind": "baseline", "reason": reasons.get(key, default_reason)})
+                finding = hide(finding, key)
+            kept.append(finding)
+        result.findings = kept
+    for result in results:
+        kept = []
+        for finding in result.findings:
+            if finding.suppression is None and finding.code in former:
+                key = (former[finding.code], *baseline.key_of(finding)[1:])
+                if remaining[key] > 0 or key in used:
+                    remaining[key] = max(remaining[key] - 1, 0)
+                    finding = hide(finding, key)
             kept.append(finding)
         result.findings = kept
     checked = {(baseline.relative(r.path), code) for r in results for code in r.rules_run}
