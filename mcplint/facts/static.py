@@ -239,6 +239,9 @@ def _client(manifest: Any, data: dict[str, Any]) -> dict[str, Any] | None:
     uris = _strings(client.get("redirect_uris"))
     has_uris = isinstance(client.get("redirect_uris"), list)
     at = "/manifest/auth/client/redirect_uris" if has_uris else "/manifest/auth/client"
+    # MCP510 and MCP516 judge redirect_uris against data.callbacks themselves; the fact keeps
+    # missing_callbacks so that its value hash (the key of their baseline entries) is the one
+    # catalog 1's MCP510 recorded.
     return {"at": at, "redirect_uris": uris,
             "missing_callbacks": [c for c in data["callbacks"]["hosted"] if c not in uris]}
 
