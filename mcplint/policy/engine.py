@@ -91,10 +91,28 @@ class Context:
         return pointer, evidence
 
 
+@lru_cache(maxsize=1024)
+def _tokens(glob: str) -> tuple[tuple[str, ...], bool]:
+    """A glob's unescaped tokens, and whether it has a `*` (parsed once per run)."""
+    tokens = tuple(split(glob))
+    return tokens, "*" in tokens
+
+
 def expand(document: Any, glob: str) -> list[tuple[str, Any]]:
     """All (pointer, value) pairs matching a pointer glob; `*` matches one key or index."""
+    tokens, wild = _tokens(glob)
+    if not wild:  # a plain pointer (most globs: the members a check names) has one match
+        value = document
+        for token in tokens:
+            if isinstance(value, dict) and token in value:
+                value = value[token]
+            elif isinstance(value, list) and token.isdigit() and int(token) < len(value):
+                value = value[int(token)]
+            else:
+                return []
+        return [(glob, value)]
     matches: list[tuple[str, Any]] = [("", document)]
-    for token in split(glob):
+    for token in tokens:
         following = []
         for pointer, value in matches:
             if isinstance(value, dict):
