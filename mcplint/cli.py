@@ -277,7 +277,8 @@ def init(output: str, from_url: str | None, **options: Any) -> None:
 @click.option("--format", "format_name", type=click.Choice(("text", "json")), default="text",
               show_default=True)
 def rules(format_name: str) -> None:
-    """List the rule catalog: code, name, severity, modes, profiles, symptom.
+    """List the rule catalog: code, name, severity, modes, symptom, what is new or changed in
+    this catalog version, profiles.
 
     \b
     Examples:
@@ -287,20 +288,24 @@ def rules(format_name: str) -> None:
     import json
 
     from mcplint.findings import SYMPTOMS
-    from mcplint.policy.catalog import load_builtin
+    from mcplint.policy.catalog import CATALOG_VERSION, load_builtin
 
     catalog = load_builtin()
     ordered = sorted(catalog.rules.values(), key=lambda r: r.code)
     if format_name == "json":
         rows = [{"code": r.code, "name": r.name, "severity": r.severity, "modes": list(r.modes),
                  "profiles": list(r.profiles), "symptom": r.symptom,
-                 "symptom_text": SYMPTOMS[r.symptom], "summary": r.summary} for r in ordered]
+                 "symptom_text": SYMPTOMS[r.symptom], "summary": r.summary,
+                 "added": r.added, "changed": r.changed, "catalog_change": r.news or None}
+                for r in ordered]
         click.echo(json.dumps(rows, indent=2))
         return
-    click.echo(f"{'code':<7} {'name':<34} {'severity':<8} {'mode':<4} {'symptom':<7} profiles")
+    column = f"v{CATALOG_VERSION}"  # new or changed in this catalog version
+    click.echo(f"{'code':<7} {'name':<34} {'severity':<8} {'mode':<4} {'symptom':<7} "
+               f"{column:<7} profiles")
     for r in ordered:
         click.echo(f"{r.code:<7} {r.name:<34} {r.severity:<8} {r.mode_label:<4} "
-                   f"{r.symptom:<7} {','.join(r.profiles)}")
+                   f"{r.symptom:<7} {r.news:<7} {','.join(r.profiles)}")
 
 
 @main.command()

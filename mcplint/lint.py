@@ -206,12 +206,14 @@ class Linter:
                texts: dict[str, str]) -> FileResult:
         from mcplint.results.overrides import drop_overridden
 
-        findings = drop_overridden(findings, self.catalog.rules)
         selected = selected_codes(self.catalog, self.settings, profile)
         selected -= self._per_file_ignores(display)
         ran = frozenset(c for c in selected if self._runs_in_mode(self.catalog.rules[c]))
-        findings = [self._with_severity(f) for f in findings if f.code in selected
-                    and not self._ignored_in_document(f, display)]
+        # Overriding applies only between rules that ran: a rule the profile, the selection
+        # or the config leaves out never hides another's finding ("one root cause").
+        findings = [f for f in findings
+                    if f.code in ran and not self._ignored_in_document(f, display)]
+        findings = [self._with_severity(f) for f in drop_overridden(findings, self.catalog.rules)]
         if not self.settings.no_suppress:
             findings = self._suppress(findings, texts, display, ran)
             if self.settings.suppress:
@@ -274,7 +276,8 @@ class Linter:
                 about_suppressions.append(self._finding(
                     "MCP006", f"'{name}' in this suppression is not a rule code or name "
                     "(see `mcplint rules`)", Location(file, "", directive.span), name, manifest))
-        findings = [_apply(directives, f) for f in findings]
+        former = self.catalog.split_from
+        findings = [_apply(directives, f, former) for f in findings]
         for file, found in directives.items():
             for directive in found:
                 for name, code in directive.codes.items():
@@ -285,14 +288,20 @@ class Linter:
                             Location(file, "", directive.span), f"{directive.kind}={name}",
                             manifest))
         # A file-wide disable may silence MCP005/MCP006 too.
-        return findings + [_apply(directives, f) for f in about_suppressions if f.code in ran]
+        return findings + [_apply(directives, f, former) for f in about_suppressions
+                           if f.code in ran]
 
 
-def _apply(directives: dict[str, list[suppressions.Directive]], finding: Finding) -> Finding:
+def _apply(directives: dict[str, list[suppressions.Directive]], finding: Finding,
+           former: dict[str, str]) -> Finding:
+    """The finding, suppressed if a directive names its code, or the code it was split from
+    (a suppression of MCP510 written for catalog 1 also covers MCP516)."""
+    codes = (finding.code, former[finding.code]) if finding.code in former else (finding.code,)
     for directive in directives.get(finding.file or "", ()):
-        if directive.covers(finding.code, finding.line):
-            directive.used.add(finding.code)
-            return finding.with_(suppression={"kind": "inline", "reason": directive.reason})
+        for code in codes:
+            if directive.covers(code, finding.line):
+                directive.used.add(code)
+                return finding.with_(suppression={"kind": "inline", "reason": directive.reason})
     return finding
 
 

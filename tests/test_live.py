@@ -410,12 +410,27 @@ FIRED_BY_OTHER_TESTS = {"MCP206", "MCP411", "MCP412", "MCP413", "MCP504", "MCP50
                         "MCP511", "MCP514", "MCP515"}
 
 
+# Catalog 2 registered these live rules (and the live halves of these S+L rules) with their
+# documentation; their live checks come with the first-contact and discovery issues. Each
+# must leave this list, for EXPECTED, when its live check lands (the test below fails then).
+LIVE_CHECK_PENDING = {"MCP109", "MCP110", "MCP111", "MCP311", "MCP414", "MCP415", "MCP416",
+                      "MCP517", "MCP518", "MCP519", "MCP520"}
+
+
+def _reads_live(rule: object) -> bool:
+    return any(check.reads_live for check in rule.checks)  # type: ignore[attr-defined]
+
+
 def test_every_live_rule_fires_on_the_real_stack_somewhere() -> None:
     from mcplint.policy.catalog import load_builtin
 
-    live_rules = {r.code for r in load_builtin().rules.values() if "live" in r.modes}
+    rules = load_builtin().rules
+    live_rules = {code for code, r in rules.items() if "live" in r.modes}
     fired = set().union(*EXPECTED.values()) | FIRED_BY_OTHER_TESTS
-    assert live_rules <= fired, sorted(live_rules - fired)
+    assert live_rules - LIVE_CHECK_PENDING <= fired, sorted(live_rules - LIVE_CHECK_PENDING - fired)
+    assert LIVE_CHECK_PENDING <= live_rules
+    landed = {code for code in LIVE_CHECK_PENDING if _reads_live(rules[code])}
+    assert not landed, f"live checks landed for {sorted(landed)}: move them to EXPECTED"
 
 
 def test_an_html_error_page_on_the_401_is_not_mcp108(livestack: Stack, tmp_path: Path) -> None:

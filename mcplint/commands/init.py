@@ -3,8 +3,10 @@
 `render(values)` writes a manifest from whatever is known about a connector: nothing (the
 placeholders below, each marked TODO) or what live discovery found (`init --from URL`
 passes the discovered values, with a note per field saying where each came from, which
-replaces the TODO). Either way the result passes `mcplint check` as it stands, and every
-field carries a comment saying what it means, so the file teaches its own format.
+replaces the TODO). Either way the result is a valid manifest, and every field carries a
+comment saying what it means, so the file teaches its own format; the placeholders (hosts
+under example.com) are MCP009 findings until they are replaced, so an unfilled starter
+cannot pass CI.
 
 Values (all optional): name, server_url, transport, auth_type, issuer, audience,
 registration (list), scopes (list), hosts ({hostname: entry mapping}), and notes
@@ -116,10 +118,12 @@ def _manifest(fields: _Fields) -> Iterator[str]:
     yield "# How this MCP connector is meant to be deployed (mcp-connector.yaml, format 1)."
     yield "# `mcplint check` validates it on every commit; `mcplint verify` compares it with the"
     if TODO - set(fields.given):
-        yield "# live endpoints. Replace the values marked TODO; `mcplint explain CODE` explains a"
+        yield "# live endpoints. Replace the values marked TODO: until then `mcplint check`"
+        yield "# reports the example hosts as placeholders (MCP009). `mcplint explain CODE`"
+        yield "# explains a finding, `mcplint schema manifest` prints every field."
     else:
         yield "# live endpoints. Review each value; `mcplint explain CODE` explains a"
-    yield "# finding, `mcplint schema manifest` prints every field."
+        yield "# finding, `mcplint schema manifest` prints every field."
     yield "version: 1"
     yield _line(0, f"name: {scalar(fields.value('name'))}", fields.comment("name"))
     yield "# profile: claude-ai                    # claude-ai (default) | spec | local"
@@ -200,8 +204,8 @@ def write(output: str, values: Mapping[str, Any] | None = None) -> int:
         raise UsageError(f"{output} already exists; choose another file with -o, or remove it")
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(text, encoding="utf-8")
-    print(f"mcplint: wrote {output}; fill in the values marked TODO, then run "
-          f"`mcplint check {output}`", file=sys.stderr)
+    print(f"mcplint: wrote {output}; fill in the values marked TODO (until then "
+          f"`mcplint check {output}` reports them, MCP009)", file=sys.stderr)
     return 0
 
 

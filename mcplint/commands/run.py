@@ -145,7 +145,8 @@ def run(command: str, paths: tuple[str, ...], options: dict[str, Any],
     if settings.baseline is not None or options.get("write_baseline"):
         from mcplint.results import baseline
 
-        summary = baseline.use(results, settings, options.get("write_baseline"))
+        summary = baseline.use(results, settings, options.get("write_baseline"),
+                               catalog.split_from)
         extras = {"baseline": summary} if summary else {}
     emit(command, results, _report_catalog(catalog, linters), settings, options, pairs, extras)
     return exit_code(results, settings.fail_on)

@@ -16,6 +16,7 @@ from urllib.parse import quote
 
 from mcplint import __version__
 from mcplint.findings import SYMPTOMS, Finding, Location
+from mcplint.policy.catalog import CATALOG_VERSION
 from mcplint.report import Report
 from mcplint.report.escape import json_value, visible
 
@@ -33,6 +34,7 @@ def document(report: Report) -> dict[str, Any]:
     run: dict[str, Any] = {
         "tool": {"driver": {"name": "mcplint", "version": __version__,
                             "semanticVersion": __version__,
+                            "properties": {"catalogVersion": CATALOG_VERSION},
                             "rules": [_rule(report, code) for code in codes]}},
         # The repository root (report.root): a code-scanning upload resolves the relative
         # URIs below against its checkout, whatever folder mcplint ran in.

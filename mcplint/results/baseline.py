@@ -52,21 +52,23 @@ class Baseline:
         """A reported path, relative to the baseline's folder, with forward slashes."""
         return os.path.relpath(os.path.abspath(file), self.folder).replace(os.sep, "/")
 
-    def key_of(self, finding: Finding, result: FileResult) -> Key:
+    def key_of(self, finding: Finding, result: FileResult, code: str | None = None) -> Key:
         """The finding's fingerprint is taken from the baseline's folder, so that it matches
         from any folder, with any report root (it is the reports' fingerprint when the
-        baseline is at the repository root, as it usually is)."""
+        baseline is at the repository root, as it usually is). `code` replaces the
+        finding's own, to look for an entry of the rule it was split from."""
         file = self.relative(finding.file or "")
         return (self.relative(finding.manifest or result.path), file,
-                fingerprint(finding.code, file, finding.location.pointer, finding.value_hash))
+                fingerprint(code or finding.code, file, finding.location.pointer,
+                            finding.value_hash))
 
 
 def _entry_key(entry: dict[str, Any]) -> Key:
     return (entry.get("manifest"), entry["file"], entry["fingerprint"])
 
 
-def use(results: list[FileResult], settings: Settings,
-        write_to: str | None) -> dict[str, Any] | None:
+def use(results: list[FileResult], settings: Settings, write_to: str | None,
+        former: dict[str, str] | None = None) -> dict[str, Any] | None:
     """Write the baseline (--write-baseline) and/or apply one (--baseline or the config's);
     the report's `baseline` summary, or None when no baseline is involved."""
     if write_to:
@@ -78,7 +80,7 @@ def use(results: list[FileResult], settings: Settings,
     else:
         baseline = read(settings.baseline, settings.origin("baseline"))
     # An audit run (--no-suppress) shows everything; a baseline it writes is still written.
-    return None if settings.no_suppress else apply(baseline, results)
+    return None if settings.no_suppress else apply(baseline, results, former or {})
 
 
 def _checked(baseline: Baseline, results: list[FileResult]) -> set[tuple[str, str]]:
@@ -166,25 +168,51 @@ def _migrated(entry: dict[str, Any]) -> dict[str, Any]:
     return migrated
 
 
-def apply(baseline: Baseline, results: list[FileResult]) -> dict[str, Any]:
+def apply(baseline: Baseline, results: list[FileResult],
+          former: dict[str, str] | None = None) -> dict[str, Any]:
     """Mark the findings the baseline records as suppressed; count what matched, and the
-    entries of the manifests and rules checked now that matched nothing (stale)."""
+    entries of the manifests and rules checked now that matched nothing (stale).
+
+    `former` maps a code to the one it was split from (MCP516 -> MCP510): an entry of the
+    older code also hides the newer code's finding at the same place, with the same value,
+    even when it already hid its own (one catalog 1 finding became two)."""
+    former = former or {}
     remaining = Counter(_entry_key(e) for e in baseline.entries)
     reasons = {_entry_key(e): e["reason"] for e in baseline.entries
                if isinstance(e.get("reason"), str)}
     default_reason = f"recorded in the baseline {baseline.path}"
     matched = 0
+    used: set[Key] = set()
+
+    def hide(finding: Finding, key: Key) -> Finding:
+        nonlocal matched
+        matched += 1
+        used.add(key)
+        return finding.with_(suppression={"kind": "baseline",
+                                          "reason": reasons.get(key, default_reason)})
+
+    def keys(finding: Finding, result: FileResult, code: str) -> tuple[Key, Key]:
+        exact = baseline.key_of(finding, result, code)
+        # An entry without a manifest (written by hand) matches in any manifest.
+        return exact, (None, exact[1], exact[2])
+
+    for result in results:  # exact entries first, so that they are not taken by former codes
+        kept = []
+        for finding in result.findings:
+            for key in keys(finding, result, finding.code):
+                if finding.suppression is None and remaining[key] > 0:
+                    remaining[key] -= 1
+                    finding = hide(finding, key)
+            kept.append(finding)
+        result.findings = kept
     for result in results:
         kept = []
         for finding in result.findings:
-            exact = baseline.key_of(finding, result)
-            # An entry without a manifest (written by hand) matches in any manifest.
-            for key in (exact, (None, exact[1], exact[2])):
-                if finding.suppression is None and remaining[key] > 0:
-                    remaining[key] -= 1
-                    matched += 1
-                    finding = finding.with_(suppression={
-                        "kind": "baseline", "reason": reasons.get(key, default_reason)})
+            if finding.suppression is None and finding.code in former:
+                for key in keys(finding, result, former[finding.code]):
+                    if finding.suppression is None and (remaining[key] > 0 or key in used):
+                        remaining[key] = max(remaining[key] - 1, 0)
+                        finding = hide(finding, key)
             kept.append(finding)
         result.findings = kept
     checked = _checked(baseline, results)
