@@ -140,11 +140,13 @@ def jmes_reads(node: dict[str, Any], this: Path_, base: Path_ | None,
         if base is None:
             return None
         name = node["value"]
+        if base == () and name == "key":  # the selected member's name (engine.Evaluator)
+            return None
         path = (this if name == "this" else (name,)) if base == () else base + (name,)
         if path:
             reads.add(path)
         return path
-    if kind == "current":
+    if kind in ("current", "identity"):  # `@`
         return base
     if kind == "subexpression":
         value = base
