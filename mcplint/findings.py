@@ -37,7 +37,8 @@ class Finding:
                  location: Location, source: str = "declared",
                  evidence: dict[str, Any] | None = None, fingerprint: str = "",
                  manifest: str | None = None, related: tuple[tuple[Location, str], ...] = (),
-                 suppression: dict[str, str] | None = None, value_hash: str = "") -> None:
+                 suppression: dict[str, str] | None = None, value_hash: str = "",
+                 outcome: str = "problem") -> None:
         self.code = code
         self.name = name
         self.severity = severity
@@ -51,6 +52,9 @@ class Finding:
         self.related = related
         self.suppression = suppression  # {"kind": "inline"|"baseline", "reason": ...}
         self.value_hash = value_hash  # of the value at fault; the baseline re-keys findings with it
+        # "problem", or "not-verified": a check that could not be made (no client the
+        # authorization server knows); shown apart, never failing a run.
+        self.outcome = outcome
 
     @property
     def file(self) -> str | None:
@@ -63,6 +67,10 @@ class Finding:
     @property
     def column(self) -> int | None:
         return self.location.span.column if self.location.span else None
+
+    @property
+    def not_verified(self) -> bool:
+        return self.outcome == "not-verified"
 
     @property
     def suppressed(self) -> bool:
@@ -78,6 +86,13 @@ class Finding:
 def severity_rank(severity: str) -> int:
     """0 for error, 1 warning, 2 info: lower is more severe."""
     return SEVERITIES.index(severity)
+
+
+def fails(finding: Finding, threshold: str) -> bool:
+    """Whether the finding fails the run at --fail-on `threshold`: a problem, not suppressed,
+    at least that severe (a check that could not be verified never fails one)."""
+    return (not finding.suppressed and not finding.not_verified
+            and at_least(finding.severity, threshold))
 
 
 def at_least(severity: str, threshold: str) -> bool:

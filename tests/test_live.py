@@ -72,8 +72,7 @@ def verify(stack: Stack, folder: Path, manifest: dict[str, Any], *args: str,
 
 
 def codes(report: dict[str, Any]) -> set[str]:
-    return {f["code"] for f in report["findings"]
-            if not (f["code"] == "MCP606" and f["severity"] == "info")}
+    return {f["code"] for f in report["findings"] if f["outcome"] != "not-verified"}
 
 
 def live_findings(report: dict[str, Any]) -> list[dict[str, Any]]:
@@ -104,8 +103,52 @@ def test_healthy_text_output(livestack: Stack, tmp_path: Path) -> None:
     path = livestack.write_manifest("healthy", tmp_path)
     completed = run_mcplint("verify", str(path), *livestack.cli_args("healthy"))
     assert completed.returncode == 0, completed.stdout + completed.stderr
-    assert "MCP606 info" in completed.stdout
+    # MCP606 without a client the AS knows is not verified: apart from problems (issue 16).
+    assert "MCP606 not verified resource-rejected" in completed.stdout
+    assert "No problems found in 1 manifest." in completed.stdout
+    assert "Not verified: 1  (MCP606;" in completed.stdout
     assert not re.search(r": MCP\d{3} (error|warning) ", completed.stdout)
+
+
+def test_healthy_reads_healthy_in_every_format(livestack: Stack, tmp_path: Path) -> None:
+    """A healthy deployment: ✅, MCP606 only under "not verified", exit 0 in every format,
+    even with --fail-on info (a check that could not be made fails nothing)."""
+    path = livestack.write_manifest("healthy", tmp_path)
+    names = ("json", "sarif", "junit", "github", "markdown")
+    outputs = [str(tmp_path / f"report.{name}") for name in names]
+    args = [a for name, out in zip(names, outputs) for a in ("--format", name, "--output", out)]
+    completed = run_mcplint("verify", str(path), *args, "--fail-on", "info", *FAST,
+                            *livestack.cli_args("healthy"))
+    assert completed.returncode == 0, completed.stdout + completed.stderr
+    report = json.loads(Path(outputs[0]).read_text())
+    assert report["report_version"] == "2"
+    assert report["summary"]["findings"] == 0 and report["summary"]["not_verified"] == 1
+    assert [(f["code"], f["outcome"]) for f in report["findings"]] == [("MCP606", "not-verified")]
+    assert "--probe-registration" in report["findings"][0]["message"]
+    sarif = json.loads(Path(outputs[1]).read_text())
+    (result,) = sarif["runs"][0]["results"]
+    assert (result["ruleId"], result["kind"], result["level"]) == ("MCP606", "open", "none")
+    junit = Path(outputs[2]).read_text()
+    assert "<failure" not in junit and 'skipped="1"' in junit
+    github = Path(outputs[3]).read_text()
+    assert "::notice " in github and "(not verified)" in github and "::error" not in github
+    markdown = Path(outputs[4]).read_text()
+    head, _, rest = markdown.partition("\n")
+    assert head == "## ✅ mcplint verify: no problems in 1 manifest; 1 check not verified"
+    mentions = [line for line in rest.splitlines() if "MCP606" in line]
+    assert mentions and all("not verified" in line.lower() for line in mentions), mentions
+    assert "❌" not in markdown
+
+
+def test_with_probe_registration_mcp606_does_not_ask_for_it(livestack: Stack,
+                                                            tmp_path: Path) -> None:
+    scenario = "registration-400"  # registration refused: still no client the AS knows
+    _, report, _ = verify(livestack, tmp_path, livestack.manifest(scenario),
+                          "--probe-registration", scenario=scenario)
+    (finding,) = [f for f in report["findings"] if f["code"] == "MCP606"]
+    assert finding["outcome"] == "not-verified"
+    assert "use --probe-registration" not in finding["message"]
+    assert "declare auth.client" in finding["message"]
 
 
 def test_evidence_names_the_request(livestack: Stack, tmp_path: Path) -> None:

@@ -453,6 +453,7 @@ class Verification:
             "at": self.at_issuer, "attempted": True, "answered": exchange.answered,
             "url": url, "status": exchange.status, "content_type": exchange.content_type or None,
             "json_ok": isinstance(answer, dict), "error_code": code, "client": kind,
+            "registration_asked": bool(self.options.probe_registration),
             "evidence": exchange.evidence(field=f"error: {code}" if code else error)})
 
     # -- after the chains -----------------------------------------------------------------

@@ -31,7 +31,7 @@ class Check:
     def __init__(self, given: tuple[str, ...], message: str, when: dict[str, Any] | None = None,
                  expect: dict[str, Any] | None = None, schema: dict[str, Any] | bool | None = None,
                  validator: str | None = None, locate: str | None = None,
-                 severity: str | None = None) -> None:
+                 severity: str | None = None, outcome: str | None = None) -> None:
         self.given = given
         self.message = message
         self.when = when  # JMESPath ASTs
@@ -40,6 +40,7 @@ class Check:
         self.validator = validator  # a generated fast validator for `schema` (built-ins)
         self.locate = locate
         self.severity = severity  # overrides the rule's, for this check's findings
+        self.outcome = outcome  # "not-verified": its findings are not problems (None: problem)
 
     @cached_property
     def when_function(self) -> jmes.Compiled | None:
@@ -69,7 +70,8 @@ class Check:
     def to_json(self) -> dict[str, Any]:
         data = {"given": list(self.given), "message": self.message, "when": self.when,
                 "expect": self.expect, "schema": self.schema, "validator": self.validator,
-                "locate": self.locate, "severity": self.severity}
+                "locate": self.locate, "severity": self.severity,
+                "outcome": self.outcome}
         return {k: v for k, v in data.items() if v is not None}
 
 
@@ -128,7 +130,7 @@ class Rule:
         checks = tuple(Check(given=tuple(c["given"]), message=c["message"], when=c.get("when"),
                              expect=c.get("expect"), schema=c.get("schema"),
                              validator=c.get("validator"), locate=c.get("locate"),
-                             severity=c.get("severity"))
+                             severity=c.get("severity"), outcome=c.get("outcome"))
                        for c in data["checks"])
         return cls(code=data["code"], name=data["name"], severity=data["severity"],
                    modes=tuple(data["modes"]), symptom=data["symptom"],
@@ -155,6 +157,7 @@ def compile_policy(policy: dict[str, Any], origin: str) -> Rule:
                 schema=check.get("schema"),
                 locate=check.get("locate"),
                 severity=check.get("severity"),
+                outcome=check.get("outcome") if check.get("outcome") != "problem" else None,
             ))
         except jmes.ExpressionError as error:
             raise PolicyError(f"{origin}: checks[{index}]: {error}") from None

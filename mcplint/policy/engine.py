@@ -212,7 +212,9 @@ class Evaluator:
                 finding = make_finding(rule, render(check.message, envelope), location, value,
                                        source=source, evidence=evidence,
                                        manifest=self.context.manifest)
-                yield finding.with_(severity=check.severity) if check.severity else finding
+                if check.severity:
+                    finding = finding.with_(severity=check.severity)
+                yield finding.with_(outcome=check.outcome) if check.outcome else finding
 
 
 def _last_token(pointer: str) -> str:

@@ -22,23 +22,32 @@ from mcplint.report.text import baseline_line, evidence_line, location, plural
 
 ICONS = {"error": "❌ error", "warning": "⚠️ warning", "info": "ℹ️ info"}
 FAILED_STEP = "rgb(255, 228, 228)"
+HEADLINE_ICONS = {"error": "❌", "warning": "⚠️", "info": "✅", None: "✅"}
 
 
 def headline(report: Report) -> str:
+    """The worst severity found sets the icon: ❌ errors, ⚠️ warnings at most, else ✅."""
     counts = report.counts()
     manifests = plural(counts["manifests"], "manifest")
+    icon = HEADLINE_ICONS[report.worst()]
+    unverified = (f"; {plural(counts['not_verified'], 'check')} not verified"
+                  if counts["not_verified"] else "")
     if not counts["findings"]:
-        return f"## ✅ mcplint {report.command}: no problems in {manifests}"
+        return f"## {icon} mcplint {report.command}: no problems in {manifests}{unverified}"
     severities = ", ".join(plural(n, s) for s, n in counts["by_severity"].items() if n)
-    return (f"## ❌ mcplint {report.command}: {plural(counts['findings'], 'problem')} "
-            f"({severities}) in {counts['manifests_with_findings']} of {manifests}")
+    where = (f"in {counts['manifests_with_findings']} of {manifests}" if counts["manifests"] > 1
+             else f"in {manifests}")
+    return (f"## {icon} mcplint {report.command}: {plural(counts['findings'], 'problem')} "
+            f"({severities}) {where}{unverified}")
 
 
 def _symptoms(report: Report) -> Iterator[str]:
     """Problems by what the user would see; info findings are notes, counted apart."""
-    groups = [(text, [f for f in report.active if f.symptom == symptom and f.severity != "info"])
+    groups = [(text, [f for f in report.problems
+                      if f.symptom == symptom and f.severity != "info"])
               for symptom, text in SYMPTOMS.items()]
-    groups.append(("Notes (info)", [f for f in report.active if f.severity == "info"]))
+    groups.append(("Notes (info)", [f for f in report.problems if f.severity == "info"]))
+    groups.append(("Not verified (no problem, not a pass)", report.not_verified))
     rows = [f"| {text} | {len(found)} | {', '.join(sorted({f.code for f in found}))} |"
             for text, found in groups if found]
     if rows:
@@ -52,6 +61,9 @@ def _rule_link(report: Report, finding: Finding) -> str:
     return f"{code} `{finding.name}`"
 
 
+NOT_VERIFIED = "❔ not verified"
+
+
 def _table(report: Report, findings: Iterable[Finding], reason: bool = False) -> Iterator[str]:
     yield "| Severity | Where | Rule | Message |" + (" Reason |" if reason else "")
     yield "|---|---|---|---|" + ("---|" if reason else "")
@@ -59,7 +71,8 @@ def _table(report: Report, findings: Iterable[Finding], reason: bool = False) ->
         message = code_span(finding.message)
         if finding.evidence:
             message += f"<br>evidence: {code_span(evidence_line(finding.evidence))}"
-        row = (f"| {ICONS[finding.severity]} | {code_span(location(finding, report))} | "
+        icon = NOT_VERIFIED if finding.not_verified else ICONS[finding.severity]
+        row = (f"| {icon} | {code_span(location(finding, report))} | "
                f"{_rule_link(report, finding)} | {message} |")
         if reason:
             row += f" {code_span((finding.suppression or {}).get('reason') or '')} |"
@@ -67,10 +80,11 @@ def _table(report: Report, findings: Iterable[Finding], reason: bool = False) ->
 
 
 def _manifest(report: Report, result: FileResult) -> Iterator[str]:
-    active = [f for f in result.findings if not f.suppressed]
+    active = [f for f in result.findings if not f.suppressed and not f.not_verified]
+    unverified = [f for f in result.findings if not f.suppressed and f.not_verified]
     suppressed = [f for f in result.findings if f.suppressed]
     diagram = list(sequence_diagram(result))
-    if not (active or suppressed or diagram):
+    if not (active or unverified or suppressed or diagram):
         return
     yield f"### {code_span(report.path(result.path), in_table=False)}"
     yield ""
@@ -81,6 +95,11 @@ def _manifest(report: Report, result: FileResult) -> Iterator[str]:
         for note in rest:
             yield code_span(note, in_table=False)  # it names a file: shown literally
             yield ""
+    if unverified:
+        yield "Not verified (the check could not be made; no problem, not a pass):"
+        yield ""
+        yield from _table(report, unverified)
+        yield ""
     if diagram:
         yield "Discovery chain, as the hosted client walked it:"
         yield ""

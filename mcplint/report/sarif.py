@@ -86,6 +86,10 @@ def _result(report: Report, finding: Finding, index: dict[str, int],
                        "manifest": shown[0] if finding.manifest else None,
                        "manifests": shown if finding.manifest else []},
     }
+    if finding.not_verified:
+        # SARIF's "open": evaluated, but not enough information for a verdict (3.27.9);
+        # a kind other than "fail" takes level "none".
+        result["kind"], result["level"] = "open", "none"
     if finding.code in index:
         result["ruleIndex"] = index[finding.code]
     if finding.evidence:

@@ -54,7 +54,8 @@ def _evidence_line(evidence: dict[str, Any]) -> str:
 
 
 def _finding_lines(report: Report, finding: Finding) -> Iterable[str]:
-    severity = _style(report, finding.severity, fg=_COLORS[finding.severity], bold=True)
+    severity = (_style(report, "not verified", dim=True) if finding.not_verified else
+                _style(report, finding.severity, fg=_COLORS[finding.severity], bold=True))
     head = _style(report, location(finding), bold=True)
     line = f"{head}: {finding.code} {severity} {finding.name}: {visible(finding.message)}"
     if finding.suppressed:
@@ -83,13 +84,25 @@ def baseline_line(report: Report) -> str | None:
     return f"{entries} (fixed or changed; refresh it with --write-baseline)"
 
 
+def not_verified_line(report: Report) -> str | None:
+    """The checks that could not be made: no problem, but not a pass either."""
+    found = report.not_verified
+    if not found:
+        return None
+    return (f"Not verified: {len(found)}  ({', '.join(sorted({f.code for f in found}))}; "
+            "the checks could not be made, see their messages)")
+
+
 def summary_lines(report: Report) -> Iterable[str]:
     counts = report.counts()
     manifests = plural(counts["manifests"], "manifest")
     suppressed = f" ({counts['suppressed']} suppressed)" if counts["suppressed"] else ""
     stale = baseline_line(report)
+    unverified = not_verified_line(report)
     if not counts["findings"]:
         yield _style(report, f"No problems found in {manifests}{suppressed}.", fg="green")
+        if unverified:
+            yield f"  {unverified}"
         if stale:
             yield stale
         return
@@ -97,15 +110,17 @@ def summary_lines(report: Report) -> Iterable[str]:
     yield (f"Found {plural(counts['findings'], 'problem')} ({severities}) in "
            f"{counts['manifests_with_findings']} of {manifests}{suppressed}.")
     # Only problems map to what the user sees; info findings are notes, listed apart.
-    problems = [f for f in report.active if f.severity != "info"]
+    problems = [f for f in report.problems if f.severity != "info"]
     for symptom, text in SYMPTOMS.items():
         findings = [f for f in problems if f.symptom == symptom]
         if findings:
             codes = ", ".join(sorted({f.code for f in findings}))
             yield f"  {text}: {len(findings)}  ({codes})"
-    notes = [f for f in report.active if f.severity == "info"]
+    notes = [f for f in report.problems if f.severity == "info"]
     if notes:
         yield f"  Notes (info): {len(notes)}  ({', '.join(sorted({f.code for f in notes}))})"
+    if unverified:
+        yield f"  {unverified}"
     if stale:
         yield stale
 
@@ -113,6 +128,8 @@ def summary_lines(report: Report) -> Iterable[str]:
 def write(report: Report, out: IO[str]) -> None:
     for result in report.results:
         shown = [f for f in result.findings if not f.suppressed or report.verbosity > 0]
+        # Problems first; the checks that could not be made after them, apart.
+        shown.sort(key=lambda f: f.not_verified)
         if not shown:
             continue
         shown, rest = bounded(shown)
