@@ -324,7 +324,8 @@ def explain(rule: str) -> None:
     catalog = load_builtin()
     found = catalog.lookup(rule)
     if found is None:
-        _fail(f"'{rule}' is not a rule code or name (see `mcplint rules`)")
+        _fail(f"'{rule}' is not a rule code or name{catalog.suggest(rule)} "
+              "(see `mcplint rules`)")
     assert found is not None
     click.echo(explain_module.render(catalog, found))
 

@@ -19,6 +19,16 @@ SYMPTOMS = {
     "auth": "Authorization with the MCP server failed",
     "none": "No connection error (hygiene or risk)",
 }
+# The manifest itself could not be read or is not a manifest (syntax, duplicate key, unsafe
+# YAML, schema): nothing else about it means much until it is fixed, so the summaries name it.
+INVALID_MANIFEST = frozenset({"MCP001", "MCP002", "MCP003", "MCP004"})
+INVALID_MANIFEST_TEXT = "Invalid manifest"
+
+
+def summary_group(finding: Finding) -> str:
+    """What a summary calls the finding: the symptom the user would see, or the manifest
+    being invalid."""
+    return INVALID_MANIFEST_TEXT if finding.code in INVALID_MANIFEST else SYMPTOMS[finding.symptom]
 
 
 # Plain classes, not dataclasses: `check` loads this module at start-up (README, Development).
@@ -38,7 +48,7 @@ class Finding:
                  evidence: dict[str, Any] | None = None, fingerprint: str = "",
                  manifest: str | None = None, related: tuple[tuple[Location, str], ...] = (),
                  suppression: dict[str, str] | None = None, value_hash: str = "",
-                 outcome: str = "problem") -> None:
+                 outcome: str = "problem", root: str = "") -> None:
         self.code = code
         self.name = name
         self.severity = severity
@@ -55,6 +65,7 @@ class Finding:
         # "problem", or "not-verified": a check that could not be made (no client the
         # authorization server knows); shown apart, never failing a run.
         self.outcome = outcome
+        self.root = root  # the fingerprint of the finding whose cause this one shares
 
     @property
     def file(self) -> str | None:

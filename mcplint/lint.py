@@ -223,7 +223,9 @@ class Linter:
             if finding.file is not None:
                 finding.fingerprint = fingerprint(finding.code, from_root(finding.file, root),
                                                   finding.location.pointer, finding.value_hash)
-        findings.sort(key=Finding.sort_key)
+        from mcplint.results.order import arrange
+
+        findings = arrange(findings, self.catalog.rules, live=self.mode == "live")
         return FileResult(display, findings, rules_run=ran)
 
     def _with_severity(self, finding: Finding) -> Finding:
@@ -274,8 +276,9 @@ class Linter:
         for file, found in directives.items():
             for directive, name in suppressions.resolve(found, self._lookup):
                 about_suppressions.append(self._finding(
-                    "MCP006", f"'{name}' in this suppression is not a rule code or name "
-                    "(see `mcplint rules`)", Location(file, "", directive.span), name, manifest))
+                    "MCP006", f"'{name}' in this suppression is not a rule code or name"
+                    f"{self.catalog.suggest(name)} (see `mcplint rules`)",
+                    Location(file, "", directive.span), name, manifest))
         former = self.catalog.split_from
         findings = [_apply(directives, f, former) for f in findings]
         for file, found in directives.items():

@@ -106,7 +106,7 @@ def test_healthy_text_output(livestack: Stack, tmp_path: Path) -> None:
     # MCP606 without a client the AS knows is not verified: apart from problems (issue 16).
     assert "MCP606 not verified resource-rejected" in completed.stdout
     assert "No problems found in 1 manifest." in completed.stdout
-    assert "Not verified: 1  (MCP606;" in completed.stdout
+    assert "Not verified (no problem, not a pass): 1  (MCP606)" in completed.stdout
     assert not re.search(r": MCP\d{3} (error|warning) ", completed.stdout)
 
 
@@ -138,6 +138,16 @@ def test_healthy_reads_healthy_in_every_format(livestack: Stack, tmp_path: Path)
     mentions = [line for line in rest.splitlines() if "MCP606" in line]
     assert mentions and all("not verified" in line.lower() for line in mentions), mentions
     assert "❌" not in markdown
+
+
+def test_a_trailing_slash_on_server_url_is_one_root_cause(livestack: Stack,
+                                                          tmp_path: Path) -> None:
+    manifest = livestack.manifest("healthy")
+    manifest["server"]["url"] += "/"
+    _, report, _ = verify(livestack, tmp_path, manifest, scenario="healthy")
+    found = [f for f in report["findings"] if f["outcome"] == "problem"]
+    assert [f["code"] for f in found] == ["MCP102", "MCP306"], found
+    assert found[1]["caused_by"] == found[0]["fingerprint"]  # the redirect, under the slash
 
 
 def test_with_probe_registration_mcp606_does_not_ask_for_it(livestack: Stack,

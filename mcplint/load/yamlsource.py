@@ -371,8 +371,20 @@ _END_EVENTS = frozenset((yaml.MappingEndEvent, yaml.SequenceEndEvent))
 def _parser_problem(error: yaml.YAMLError, text: str) -> Problem:
     mark = getattr(error, "problem_mark", None) or getattr(error, "context_mark", None)
     if isinstance(error, yaml.MarkedYAMLError):
-        parts = [p for p in (error.context, error.problem) if p]
-        message = "; ".join(parts) or "invalid YAML"
+        context, problem, start = error.context, error.problem, error.context_mark
+        same_place = (start is not None and mark is not None
+                      and (start.line, start.column) == (mark.line, mark.column))
+        if same_place:
+            message = problem or context or "invalid YAML"
+        elif context and problem and start is not None:
+            # "found unexpected end of stream while scanning a quoted scalar that starts at
+            # line 3, column 8": where the open construct began is what the reader must find
+            message = (f"{problem} {context} that starts at line {start.line + 1}, column "
+                       f"{start.column + 1}")
+            if mark is None or mark.index >= len(text.rstrip()):  # at the very end: useless
+                mark = start
+        else:
+            message = "; ".join(p for p in (context, problem) if p) or "invalid YAML"
     else:
         message = getattr(error, "reason", None) or str(error).splitlines()[0]
     position = getattr(error, "position", None)

@@ -12,6 +12,7 @@ from mcplint.findings import SYMPTOMS, Finding
 from mcplint.report import Report
 from mcplint.report.escape import visible
 from mcplint.report.text import evidence_line
+from mcplint.results.order import WALK
 
 Reached = Callable[[dict[str, Any]], bool]
 
@@ -20,33 +21,27 @@ def _post_answered(live: dict[str, Any]) -> bool:
     return dig(live, "mcp", "post", "status") is not None
 
 
-# (title, rule codes, reached when) in the order the hosted client meets them.
-STEPS: tuple[tuple[str, tuple[str, ...], Reached], ...] = (
-    ("Public DNS", ("MCP201", "MCP202", "MCP203", "MCP204", "MCP205", "MCP206"),
-     lambda live: bool(live.get("dns"))),
-    ("Reachability and TLS", ("MCP308", "MCP309"), lambda live: bool(live.get("connections"))),
-    ("Redirects", ("MCP305", "MCP306"), _post_answered),
-    ("Edge blocks (WAF, CDN, bot rules)", ("MCP307",), _post_answered),
-    ("The MCP endpoint and its challenge",
-     ("MCP101", "MCP102", "MCP103", "MCP104", "MCP105", "MCP106", "MCP107", "MCP108",
-      "MCP401", "MCP402", "MCP403", "MCP404", "MCP604"), _post_answered),
-    ("Protected resource metadata", ("MCP405", "MCP406", "MCP408", "MCP410", "MCP411",
-                                     "MCP412", "MCP413"),
-     lambda live: bool(dig(live, "prm", "attempted"))),
-    ("The authorization server", ("MCP501", "MCP504", "MCP509", "MCP511", "MCP512", "MCP514",
-                                  "MCP515", "MCP605"),
-     lambda live: bool(dig(live, "as", "attempted"))),
-    ("Client registration", ("MCP506", "MCP507", "MCP508", "MCP513"),
-     lambda live: bool(dig(live, "as", "found"))),
-    ("PKCE", ("MCP505",), lambda live: bool(dig(live, "as", "found"))),
-    ("Issuer", ("MCP409", "MCP502"), lambda live: bool(dig(live, "as", "found"))),
-    ("Audience and resource", ("MCP407", "MCP606", "MCP601"),
-     lambda live: bool(dig(live, "prm", "found") or dig(live, "token", "attempted"))),
-    ("Refresh errors", ("MCP602", "MCP603"), lambda live: bool(dig(live, "token", "attempted"))),
-)
+# When each step of the walk (mcplint/results/order.py) counts as reached.
+REACHED: dict[str, Reached] = {
+    "Public DNS": lambda live: bool(live.get("dns")),
+    "Reachability and TLS": lambda live: bool(live.get("connections")),
+    "Redirects": _post_answered,
+    "Edge blocks (WAF, CDN, bot rules)": _post_answered,
+    "The MCP endpoint and its challenge": _post_answered,
+    "Protected resource metadata": lambda live: bool(dig(live, "prm", "attempted")),
+    "The authorization server": lambda live: bool(dig(live, "as", "attempted")),
+    "Client registration": lambda live: bool(dig(live, "as", "found")),
+    "PKCE": lambda live: bool(dig(live, "as", "found")),
+    "Issuer": lambda live: bool(dig(live, "as", "found")),
+    "Audience and resource":
+        lambda live: bool(dig(live, "prm", "found") or dig(live, "token", "attempted")),
+    "Refresh errors": lambda live: bool(dig(live, "token", "attempted")),
+}
+STEPS: tuple[tuple[str, tuple[str, ...], Reached], ...] = tuple(
+    (title, codes, REACHED[title]) for title, codes in WALK)
 
 
-def _mark(report: Report, text: str, color: str) -> str:
+def _mark(report: Report, text: str, color: str | None) -> str:
     if not report.color:
         return text
     import click
@@ -81,7 +76,7 @@ def write(report: Report, out: IO[str]) -> None:
             elif reached(live):
                 mark = _mark(report, "pass", "green")
             else:
-                mark = _mark(report, "----", "white")
+                mark = _mark(report, "----", None)  # the terminal's own colour
             suffix = "" if problems or reached(live) else "  (not reached)"
             out.write(f"  [{mark}] {title}{suffix}\n")
             for finding in mine:

@@ -32,6 +32,7 @@ def finding_json(report: Report, finding: Finding) -> dict[str, Any]:
         "source": finding.source,
         "evidence": finding.evidence,
         "fingerprint": finding.fingerprint,
+        "caused_by": finding.root or None,
         "suppression": finding.suppression,
         "help_uri": report.help_uri(finding.code),
     }

@@ -15,7 +15,7 @@ from collections.abc import Iterable, Iterator
 from typing import IO, Any
 from urllib.parse import urlsplit
 
-from mcplint.findings import SYMPTOMS, FileResult, Finding
+from mcplint.findings import INVALID_MANIFEST_TEXT, SYMPTOMS, FileResult, Finding, summary_group
 from mcplint.report import Report, bounded
 from mcplint.report.escape import code_span, mermaid
 from mcplint.report.text import baseline_line, evidence_line, location, plural
@@ -44,8 +44,8 @@ def headline(report: Report) -> str:
 def _symptoms(report: Report) -> Iterator[str]:
     """Problems by what the user would see; info findings are notes, counted apart."""
     groups = [(text, [f for f in report.problems
-                      if f.symptom == symptom and f.severity != "info"])
-              for symptom, text in SYMPTOMS.items()]
+                      if summary_group(f) == text and f.severity != "info"])
+              for text in (INVALID_MANIFEST_TEXT, *SYMPTOMS.values())]
     groups.append(("Notes (info)", [f for f in report.problems if f.severity == "info"]))
     groups.append(("Not verified (no problem, not a pass)", report.not_verified))
     rows = [f"| {text} | {len(found)} | {', '.join(sorted({f.code for f in found}))} |"
@@ -72,6 +72,10 @@ def _table(report: Report, findings: Iterable[Finding], reason: bool = False) ->
         if finding.evidence:
             message += f"<br>evidence: {code_span(evidence_line(finding.evidence))}"
         icon = NOT_VERIFIED if finding.not_verified else ICONS[finding.severity]
+        if finding.root:
+            icon = f"↳ {icon}"
+            root = next((f.code for f in report.findings if f.fingerprint == finding.root), "")
+            message = f"(same cause as {root} above) {message}"
         row = (f"| {icon} | {code_span(location(finding, report))} | "
                f"{_rule_link(report, finding)} | {message} |")
         if reason:
