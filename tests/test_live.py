@@ -458,6 +458,52 @@ def test_init_from_an_unreachable_url_is_a_clean_error(livestack: Stack, tmp_pat
     assert not (tmp_path / "m.yaml").exists()
 
 
+@pytest.mark.parametrize(("scenario", "finding"), [("endpoint-404", "MCP108 endpoint-not-mcp"),
+                                                   ("redirect-cross-host",
+                                                    "MCP305 redirect-cross-host")])
+def test_init_from_refuses_what_is_no_mcp_endpoint(livestack: Stack, tmp_path: Path,
+                                                   scenario: str, finding: str) -> None:
+    """A typo answering 404, or a redirect to another host: exit 1, one line, no file."""
+    server_url = livestack.scenario(scenario).server_url
+    completed = run_mcplint("init", "--from", server_url, "-o", str(tmp_path / "m.yaml"),
+                            *FAST, *livestack.cli_args(scenario))
+    assert completed.returncode == 1, completed.stderr
+    assert completed.stderr.startswith(f"mcplint: init --from: {server_url}: {finding}: ")
+    assert completed.stderr.count("\n") == 1 and "no file written" in completed.stderr
+    assert not (tmp_path / "m.yaml").exists()
+
+
+def test_init_from_refuses_plain_http(livestack: Stack, tmp_path: Path) -> None:
+    url = f"http://{livestack.host('mcp')}/mcp"
+    completed = run_mcplint("init", "--from", url, "-o", str(tmp_path / "m.yaml"), *FAST,
+                            *livestack.cli_args("healthy"))
+    assert completed.returncode == 1, completed.stderr
+    assert completed.stderr.startswith(f"mcplint: init --from: {url}: MCP101 url-not-https: ")
+    assert completed.stderr.count("\n") == 1
+    assert not (tmp_path / "m.yaml").exists()
+    # the local profile accepts http on loopback (a server under development)
+    local = f"http://127.0.0.1:{livestack.ports['mcp']}/mcp"
+    allowed = run_mcplint("init", "--from", local, "--profile", "local", "-o",
+                          str(tmp_path / "local.yaml"), *FAST, *livestack.cli_args("healthy"))
+    assert "MCP101" not in allowed.stderr, allowed.stderr
+
+
+def test_init_from_names_what_it_could_not_discover(livestack: Stack, tmp_path: Path) -> None:
+    scenario = "prm-missing"
+    path = tmp_path / "m.yaml"
+    completed = run_mcplint("init", "--from", livestack.scenario(scenario).server_url, "-o",
+                            str(path), *FAST, *livestack.cli_args(scenario))
+    assert completed.returncode == 0, completed.stderr
+    assert ("mcplint: init --from could not discover, so marked TODO: issuer (no protected "
+            "resource metadata was found)") in completed.stderr
+    text = path.read_text()
+    assert re.search(r"^  issuer: .*# TODO", text, re.M), text
+    todo_lines = [line for line in text.splitlines() if "# TODO" in line]
+    named = completed.stderr.split("marked TODO: ", 1)[1]
+    for line in todo_lines:  # every TODO in the file is named on stderr
+        assert line.split(":")[0].strip() in named, (line, named)
+
+
 # Live rules fired by the dedicated tests above rather than by a catalog scenario.
 FIRED_BY_OTHER_TESTS = {"MCP206", "MCP411", "MCP412", "MCP413", "MCP504", "MCP508", "MCP509",
                         "MCP511", "MCP514", "MCP515"}
