@@ -408,6 +408,26 @@ def test_probe_healthy_passes_every_step(livestack: Stack) -> None:
     assert "No step failed" in completed.stdout
 
 
+def test_probe_never_passes_what_it_did_not_check(livestack: Stack) -> None:
+    healthy = run_mcplint("probe", f"https://{livestack.host('mcp')}/mcp", *FAST,
+                          *livestack.cli_args("healthy"))
+    # MCP606 could not be judged: the step is not a pass, and says so
+    assert "[ ?? ] Audience and resource  (not verified: see below)" in healthy.stdout
+    assert "MCP606 not verified resource-rejected" in healthy.stdout
+    assert "(not verified: Audience and resource)." in healthy.stdout
+    scenario = livestack.scenario("redirect-cross-host")
+    redirected = run_mcplint("probe", scenario.server_url, *FAST, *livestack.cli_args(scenario))
+    assert redirected.returncode == 1
+    assert ("[----] The MCP endpoint and its challenge  (not checked: the MCP URL redirects"
+            in redirected.stdout)
+    passed = re.findall(r"\[pass\] (.*)", redirected.stdout)
+    assert passed == ["Public DNS", "Reachability and TLS"], redirected.stdout
+    markdown = run_mcplint("probe", scenario.server_url, "--format", "markdown", *FAST,
+                           *livestack.cli_args(scenario)).stdout
+    assert markdown.startswith(f"## ❌ mcplint probe: 1 problem (1 error) in "
+                               f"`{scenario.server_url}`\n"), markdown.splitlines()[0]
+
+
 def test_probe_names_the_failing_step_and_the_symptom(livestack: Stack) -> None:
     scenario = livestack.scenario("redirect-cross-host")
     completed = run_mcplint("probe", scenario.server_url, *FAST, *livestack.cli_args(scenario))

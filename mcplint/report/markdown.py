@@ -29,14 +29,16 @@ def headline(report: Report) -> str:
     """The worst severity found sets the icon: ❌ errors, ⚠️ warnings at most, else ✅."""
     counts = report.counts()
     manifests = plural(counts["manifests"], "manifest")
+    if report.command == "probe":  # a URL, not a manifest
+        manifests = ", ".join(f"`{cell(r.path)}`" for r in report.results)
     icon = HEADLINE_ICONS[report.worst()]
     unverified = (f"; {plural(counts['not_verified'], 'check')} not verified"
                   if counts["not_verified"] else "")
     if not counts["findings"]:
         return f"## {icon} mcplint {report.command}: no problems in {manifests}{unverified}"
     severities = ", ".join(plural(n, s) for s, n in counts["by_severity"].items() if n)
-    where = (f"in {counts['manifests_with_findings']} of {manifests}" if counts["manifests"] > 1
-             else f"in {manifests}")
+    where = (f"in {counts['manifests_with_findings']} of {manifests}"
+             if counts["manifests"] > 1 and report.command != "probe" else f"in {manifests}")
     return (f"## {icon} mcplint {report.command}: {plural(counts['findings'], 'problem')} "
             f"({severities}) {where}{unverified}")
 
