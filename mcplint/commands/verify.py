@@ -51,8 +51,9 @@ class Probed:
         self.live = live  # the live options (LiveOptions)
 
 
-def probe_url(url: str, options: dict[str, Any]) -> Probed:
-    """Verify a bare URL: a synthetic manifest, the live rules and the URL rules."""
+def probe_url(url: str, options: dict[str, Any], header: tuple[str, ...] = ()) -> Probed:
+    """Verify a bare URL: a synthetic manifest, the live rules and the URL rules. `header`
+    is written first on a terminal, before any request."""
     from mcplint.commands import run as runner
     from mcplint.config.settings import checked
     from mcplint.facts import static as static_facts
@@ -65,6 +66,11 @@ def probe_url(url: str, options: dict[str, Any]) -> Probed:
     catalog = runner.catalog_for(options, settings)
     settings = checked(catalog, settings)
     live = live_options(options)
+    if live.progress and header:
+        from mcplint.live.progress import shared
+
+        for line in header:
+            shared().line(line)
     profile = settings.profile_for(None)
     manifest: dict[str, Any] = {"version": 1, "server": {"url": url}, "auth": {"type": "oauth"}}
     verification = Verification(manifest, {}, catalog.data, live, profile,
@@ -93,7 +99,10 @@ def probe(url: str, options: dict[str, Any]) -> int:
     if not url.lower().startswith(("https://", "http://")):
         raise UsageError(f"probe: '{url}' is not an http(s) URL")
     pairs = runner.outputs(options)
-    probed = probe_url(url, options)
+    from mcplint.results.order import WALK
+
+    steps = ", ".join(title for title, _ in WALK)
+    probed = probe_url(url, options, header=(f"mcplint probe {url}", f"  steps: {steps}"))
     record = probed.live.record
     if record is not None:
         write_record(record, [{"manifest": None, "url": url, "requests": probed.records}])

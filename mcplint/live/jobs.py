@@ -109,7 +109,9 @@ class LiveRunner:
         """Start verifying one manifest; the returned function waits for its live facts."""
         assert self.options is not None, "begin() first"
         if self.options.progress:
-            print(f"mcplint: verifying {display} against the live endpoints", file=sys.stderr)
+            from mcplint.live.progress import shared
+
+            shared().line(f"mcplint: verifying {display} against the live endpoints")
         self._started += 1
         self._probes.submit({"manifest": manifest, "declared": declared, "data": data,
                              "profile": profile, "options": self.options.to_json()},

@@ -13,7 +13,6 @@ import json
 import os
 import re
 import ssl
-import sys
 import threading
 import time
 from collections.abc import Callable
@@ -29,6 +28,7 @@ from mcplint.live import evidence
 from mcplint.live.net.dns import Lookup, Resolvers
 from mcplint.live.net.http import REDIRECT_STATUSES, Exchange, Fetcher
 from mcplint.live.options import LiveOptions
+from mcplint.live.progress import shared as shared_progress
 from mcplint.load.sourcemap import pointer
 
 PRM_FIELDS = ("resource", "authorization_servers", "scopes_supported", "bearer_methods_supported")
@@ -173,13 +173,12 @@ class Verification:
 
     def _fetch(self, step: str, method: str, url: str, at: str, **kwargs: Any) -> Exchange:
         self._note_url(url, at)
+        progress = shared_progress() if self.options.progress else None
+        token = progress.begin(f"{method} {url}") if progress else 0
         exchange = self.fetcher.fetch(step, method, url, at, **kwargs)
-        if self.options.progress:
+        if progress:
             outcome = exchange.status if exchange.status is not None else exchange.error
-            from mcplint.report.escape import visible
-
-            print(visible(f"  {method} {url} -> {outcome} ({exchange.elapsed_ms:.0f} ms)"),
-                  file=sys.stderr)
+            progress.end(token, f"  {method} {url} -> {outcome} ({exchange.elapsed_ms:.0f} ms)")
         return exchange
 
     # -- the run -------------------------------------------------------------------------
