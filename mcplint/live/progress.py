@@ -41,7 +41,7 @@ class Progress:
             self._write(ERASE + visible(text) + "\n" + self._status_text())
 
     def begin(self, what: str) -> int:
-        """A request is on its way; `what` names it (method and URL)."""
+        """A request is on its way; `what` names it (what it is for, method and URL)."""
         with self._lock:
             self._next += 1
             self._flight[self._next] = (visible(what), self._clock())
@@ -69,7 +69,8 @@ class Progress:
                 self._write(ERASE + self._status_text())
 
     def _status_text(self) -> str:
-        """'  waiting 12 s for POST https://auth.acme.com/token (and 2 more)', or ''."""
+        """'  waiting 12 s (and 2 more) for token endpoint: POST https://auth.acme.com/token',
+        or ''; cut to the terminal's width, the URL's end first."""
         now = self._clock()
         waiting = sorted((since, what) for what, since in self._flight.values()
                          if now - since >= SHOW_AFTER_SECONDS)
@@ -78,7 +79,7 @@ class Progress:
             return ""
         since, what = waiting[0]  # the longest wait leads
         more = f" (and {len(waiting) - 1} more)" if len(waiting) > 1 else ""
-        text = f"  waiting {now - since:.0f} s for {what}{more}"
+        text = f"  waiting {now - since:.0f} s{more} for {what}"
         try:
             columns = os.get_terminal_size(self._fd).columns
         except OSError:

@@ -21,7 +21,7 @@ from urllib.parse import urlencode, urlsplit
 
 from mcplint import __version__
 from mcplint.errors import UsageError
-from mcplint.facts import dig
+from mcplint.facts import dig, steps
 from mcplint.facts.secrets import scrub
 from mcplint.facts.urls import as_metadata_urls, canonical, looks_like_url, prm_urls
 from mcplint.live import evidence
@@ -174,11 +174,12 @@ class Verification:
     def _fetch(self, step: str, method: str, url: str, at: str, **kwargs: Any) -> Exchange:
         self._note_url(url, at)
         progress = shared_progress() if self.options.progress else None
-        token = progress.begin(f"{method} {url}") if progress else 0
+        token = progress.begin(f"{steps.label(step)}: {method} {url}") if progress else 0
         exchange = self.fetcher.fetch(step, method, url, at, **kwargs)
         if progress:
             outcome = exchange.status if exchange.status is not None else exchange.error
-            progress.end(token, f"  {method} {url} -> {outcome} ({exchange.elapsed_ms:.0f} ms)")
+            progress.end(token, f"  {method} {url} -> {outcome} ({exchange.elapsed_ms:.0f} ms, "
+                                f"{steps.label(step)})")
         return exchange
 
     # -- the run -------------------------------------------------------------------------

@@ -30,7 +30,7 @@ def headline(report: Report) -> str:
     counts = report.counts()
     manifests = plural(counts["manifests"], "manifest")
     if report.command == "probe":  # a URL, not a manifest
-        manifests = ", ".join(f"`{cell(r.path)}`" for r in report.results)
+        manifests = ", ".join(code_span(report.path(r.path), in_table=False) for r in report.results)
     icon = HEADLINE_ICONS[report.worst()]
     unverified = (f"; {plural(counts['not_verified'], 'check')} not verified"
                   if counts["not_verified"] else "")
@@ -121,55 +121,108 @@ def _manifest(report: Report, result: FileResult) -> Iterator[str]:
 
 
 # -- the discovery chain after `verify` -----------------------------------------------------
+def walk_order(requests: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The requests in the order the hosted client makes them: the dependency order of
+    the discovery chain (mcplint/facts/steps.py), then the order they were sent in."""
+    from mcplint.facts import steps
+
+    return sorted(requests, key=lambda r: (steps.rank(str(r.get("step") or "")),
+                                           r.get("started_ms") or 0, r.get("id") or 0))
+
+
 def sequence_diagram(result: FileResult) -> Iterator[str]:
     """A Mermaid sequence diagram of `result.live["requests"]` (nothing after `check`).
 
-    The hosted client and each host are participants; each request is an arrow with its
-    step and path, answered by its status (or its error). A step is marked as failing,
-    in a shaded block with a note, when a finding's evidence points at its URL or the
-    request failed outright."""
-    requests = (result.live or {}).get("requests") or []
+    The hosted client's walk: one arrow per request, in dependency order, named for a
+    person ("protected resource metadata"), answered by its status (or its error). A host
+    joins the diagram at the first request to it (`create participant`), since the client
+    learns of it only then. A failing step is shaded, with a note saying what was
+    expected and what came back (the finding's message)."""
+    live = result.live or {}
+    requests = walk_order(live.get("requests") or [])
     if not requests:
         return
     blamed: dict[str, list[str]] = {}
     for finding in result.findings:
         url = (finding.evidence or {}).get("url")
         # A note (info) is not a failing step: "not verifiable" is no fault of the server.
-        if url and not finding.suppressed and finding.severity != "info":
-            blamed.setdefault(str(url), []).append(f"{finding.code} {finding.name}")
-    hosts = list(dict.fromkeys(str(r.get("host") or urlsplit(str(r.get("url"))).hostname)
-                               for r in requests))
-    alias = {host: f"H{number}" for number, host in enumerate(hosts, start=1)}
+        if (url and not finding.suppressed and finding.severity != "info"
+                and not finding.not_verified):
+            blamed.setdefault(str(url), []).append(f"{finding.code}: {finding.message}")
+    walked, extra = _known_hosts_split(requests, live)
+    alias: dict[str, str] = {}
     yield "```mermaid"
     yield "sequenceDiagram"
     yield "    participant C as Hosted client"
-    for host in hosts:
-        yield f"    participant {alias[host]} as {mermaid(host)}"
-    for request in requests:
+    for request in walked:
         yield from _arrows(request, alias, blamed)
+    if extra:  # e.g. the manifest's issuer, when the walk stopped before the PRM named it
+        yield ("    Note over C: not part of the client's walk: mcplint also asked hosts the "
+               "client had not learnt of, from the manifest")
+        for request in extra:
+            yield from _arrows(request, alias, blamed)
     yield "```"
+
+
+def _host(url: object) -> str:
+    return (urlsplit(str(url)).hostname or "").lower() if url else ""
+
+
+def _known_hosts_split(requests: list[dict[str, Any]], live: dict[str, Any]
+                       ) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """The requests to hosts the client knows of at that step (the MCP server's, then those
+    the answers named: the PRM's authorization server, the AS metadata's endpoints), and
+    the others, which only mcplint could send (it read them in the manifest)."""
+    prm = (live.get("prm") or {}).get("document")
+    servers = prm.get("authorization_servers") if isinstance(prm, dict) else None
+    named_by_prm = {_host(u) for u in servers} if isinstance(servers, list) else set()
+    metadata = (live.get("as") or {}).get("document")
+    named_by_as = ({_host(metadata.get(k)) for k in ("token_endpoint", "registration_endpoint",
+                                                     "authorization_endpoint")}
+                   if isinstance(metadata, dict) else set())
+    known = {_host(requests[0].get("url"))}  # the first contact's: the URL the user gave
+    walked, extra = [], []
+    for request in requests:
+        host = _host(request.get("url"))
+        if host not in known:
+            extra.append(request)
+            continue
+        walked.append(request)
+        if request.get("status") == 200:  # what this answer names, the client knows now
+            step = request.get("step")
+            known |= named_by_prm if step == "prm" else named_by_as if step == "as-metadata" \
+                else set()
+    return walked, extra
 
 
 def _arrows(request: dict[str, Any], alias: dict[str, str],
             blamed: dict[str, list[str]]) -> Iterator[str]:
+    from mcplint.facts import steps
+
     url = str(request.get("url") or "")
     parts = urlsplit(url)
-    host = alias[str(request.get("host") or parts.hostname)]
+    name = str(request.get("host") or parts.hostname)
+    created = name not in alias
+    if created:
+        alias[name] = f"H{len(alias) + 1}"
+    host = alias[name]
     target = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
-    ask = f"{request.get('method') or 'GET'} {target} ({request.get('step')})"
+    ask = f"{request.get('method') or 'GET'} {target} ({steps.label(str(request.get('step')))})"
     status, error = request.get("status"), request.get("error")
     answer = str(status) if status is not None else (error or "no answer")
     elapsed = request.get("elapsed_ms")
     if isinstance(elapsed, (int, float)):
         answer += f", {elapsed:.0f} ms"
-    reasons = blamed.get(url, []) + ([f"error: {error}"] if error else [])
+    reasons = blamed.pop(url, []) + ([f"error: {error}"] if error else [])  # once: its first
     indent = "        " if reasons else "    "
     if reasons:
         yield f"    rect {FAILED_STEP}"
-    yield f"{indent}C->>{host}: {mermaid(ask)}"
+    if created:  # the client learns of this host only now
+        yield f"{indent}create participant {host} as {mermaid(name)}"
+    yield f"{indent}C->>{host}: {mermaid(ask, 120)}"
     yield f"{indent}{host}-{'-x' if reasons else '->>'}C: {mermaid(answer)}"
     if reasons:
-        yield f"{indent}Note over C,{host}: ❌ {mermaid('; '.join(reasons), 140)}"
+        yield f"{indent}Note over C,{host}: ❌ {mermaid('; '.join(reasons), 240)}"
         yield "    end"
 
 
