@@ -140,6 +140,14 @@ def test_healthy_reads_healthy_in_every_format(livestack: Stack, tmp_path: Path)
     assert "❌" not in markdown
 
 
+def test_an_html_prm_says_it_was_html(livestack: Stack, tmp_path: Path) -> None:
+    _, report, _ = verify(livestack, tmp_path, livestack.manifest("prm-html"),
+                          scenario="prm-html")
+    (finding,) = [f for f in report["findings"] if f["code"] == "MCP406"]
+    assert "is an HTML page (text/html" in finding["message"]
+    assert "single-page app" in finding["message"]
+
+
 def test_a_trailing_slash_on_server_url_is_one_root_cause(livestack: Stack,
                                                           tmp_path: Path) -> None:
     manifest = livestack.manifest("healthy")
