@@ -123,5 +123,6 @@ def test_probe_prints_its_target_and_steps_first(livestack: Stack) -> None:
     assert code == 0, stdout + tty
     first, second = [p for p in tty.replace("\r\n", "\n").split("\n") if p][:2]
     assert first.replace(ERASE, "") == f"mcplint probe {url}"
-    assert second.startswith("  steps: Public DNS, Reachability and TLS, Redirects")
+    assert second.replace(ERASE, "").startswith(
+        "  steps: Public DNS, Reachability and TLS, Redirects")
     assert REQUEST.search(tty)  # then the requests, as they end

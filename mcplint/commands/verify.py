@@ -52,8 +52,8 @@ class Probed:
 
 
 def probe_url(url: str, options: dict[str, Any], header: tuple[str, ...] = ()) -> Probed:
-    """Verify a bare URL: a synthetic manifest, the live rules and the URL rules. `header`
-    is written first on a terminal, before any request."""
+    """Verify a bare URL: a synthetic manifest, the live rules and the URL rules. The lines
+    of `header` are written first on a terminal, before any request."""
     from mcplint.commands import run as runner
     from mcplint.config.settings import checked
     from mcplint.facts import static as static_facts

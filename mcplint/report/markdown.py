@@ -30,7 +30,8 @@ def headline(report: Report) -> str:
     counts = report.counts()
     manifests = plural(counts["manifests"], "manifest")
     if report.command == "probe":  # a URL, not a manifest
-        manifests = ", ".join(code_span(report.path(r.path), in_table=False) for r in report.results)
+        manifests = ", ".join(code_span(report.path(r.path), in_table=False)
+                              for r in report.results)
     icon = HEADLINE_ICONS[report.worst()]
     unverified = (f"; {plural(counts['not_verified'], 'check')} not verified"
                   if counts["not_verified"] else "")
