@@ -114,7 +114,7 @@ def test_healthy_reads_healthy_in_every_format(livestack: Stack, tmp_path: Path)
     """A healthy deployment: ✅, MCP606 only under "not verified", exit 0 in every format,
     even with --fail-on info (a check that could not be made fails nothing)."""
     path = livestack.write_manifest("healthy", tmp_path)
-    names = ("json", "sarif", "junit", "github", "markdown")
+    names = ("json", "sarif", "junit", "github", "markdown", "gitlab")
     outputs = [str(tmp_path / f"report.{name}") for name in names]
     args = [a for name, out in zip(names, outputs) for a in ("--format", name, "--output", out)]
     completed = run_mcplint("verify", str(path), *args, "--fail-on", "info", *FAST,
@@ -138,6 +138,8 @@ def test_healthy_reads_healthy_in_every_format(livestack: Stack, tmp_path: Path)
     mentions = [line for line in rest.splitlines() if "MCP606" in line]
     assert mentions and all("not verified" in line.lower() for line in mentions), mentions
     assert "❌" not in markdown
+    (issue,) = json.loads(Path(outputs[5]).read_text())
+    assert issue["severity"] == "info" and "(not verified)" in issue["description"]
 
 
 def test_an_html_prm_says_it_was_html(livestack: Stack, tmp_path: Path) -> None:
