@@ -158,3 +158,51 @@ def test_output_files_get_the_usual_mode(tmp_path: Path) -> None:
         os.umask(old)
     assert completed.returncode == 0, completed.stderr
     assert (tmp_path / "out" / "report.json").stat().st_mode & 0o777 == 0o644
+
+
+def _not_verified_report():  # noqa: ANN202
+    from mcplint.findings import FileResult
+    from mcplint.report import Report
+
+    catalog = load_builtin()
+    found = _finding("MCP606", 7, severity="info").with_(outcome="not-verified")
+    problem = _finding("MCP305", 4)
+    return Report("verify", [FileResult("m.yaml", [problem, found], frozenset({"MCP606"}))],
+                  catalog)
+
+
+def test_not_verified_findings_are_valid_sarif_and_json_report() -> None:
+    import io
+    import json
+
+    import jsonschema
+    from support import REPO_ROOT, valid_sarif
+
+    from mcplint.report import writer
+
+    def render(name: str) -> str:
+        out = io.StringIO()
+        writer(name)(_not_verified_report(), out)
+        return out.getvalue()
+
+    results = valid_sarif(render("sarif"))["runs"][0]["results"]
+    assert [(r["ruleId"], r.get("kind", "fail"), r["level"]) for r in results] == [
+        ("MCP305", "fail", "error"), ("MCP606", "open", "none")]
+    document = json.loads(render("json"))
+    schema = json.loads((REPO_ROOT / "schemas" / "report.schema.json").read_text())
+    jsonschema.validate(document, schema)
+    assert document["summary"]["findings"] == 1 and document["summary"]["not_verified"] == 1
+    (file,) = document["files"]
+    assert (file["findings"], file["not_verified"]) == (1, 1)
+    assert [f["outcome"] for f in document["findings"]] == ["problem", "not-verified"]
+
+
+def test_not_verified_never_fails_a_run_whatever_fail_on() -> None:
+    from mcplint.commands.run import exit_code
+
+    report = _not_verified_report()
+    only = [r.__class__(r.path, [f for f in r.findings if f.not_verified], r.rules_run)
+            for r in report.results]
+    for fail_on in ("error", "warning", "info"):
+        assert exit_code(only, fail_on) == 0
+    assert exit_code(report.results, "error") == 1  # the problem beside it still fails
