@@ -8,6 +8,7 @@ import ipaddress
 from typing import Any
 from urllib.parse import urlsplit
 
+from mcplint.facts import dig
 from mcplint.facts.addresses import DESCRIPTIONS, classify_address, parse_network
 from mcplint.facts.urls import looks_like_url, url_facts
 from mcplint.live.net.challenge import parse as parse_challenges
@@ -15,6 +16,14 @@ from mcplint.live.net.dns import Lookup
 from mcplint.live.net.http import Exchange
 
 TRANSPORT_ERRORS = {"refused", "reset", "timeout", "protocol", "tls"}
+REDIRECTS = (301, 302, 303, 307, 308)
+PRM_FIELDS = ("resource", "authorization_servers", "scopes_supported", "bearer_methods_supported")
+AS_FIELDS = ("issuer", "authorization_endpoint", "token_endpoint", "registration_endpoint",
+             "jwks_uri", "revocation_endpoint", "code_challenge_methods_supported",
+             "client_id_metadata_document_supported", "token_endpoint_auth_methods_supported",
+             "grant_types_supported", "response_types_supported")
+OIDC_FIELDS = ("jwks_uri", "subject_types_supported", "id_token_signing_alg_values_supported")
+_DRIFT_FIELDS = {"resource_metadata": PRM_FIELDS, "authorization_server_metadata": AS_FIELDS}
 
 
 def edge_signature(exchange: Exchange, signatures: dict[str, Any]) -> str | None:
@@ -75,7 +84,7 @@ def mcp_post(exchange: Exchange, expects_mcp: bool, signatures: dict[str, Any]) 
         fact["kind"] = kind
         location = exchange.header("location")
         edge = edge_signature(exchange, signatures)
-        if exchange.status in (301, 302, 303, 307, 308) and location:
+        if exchange.status in REDIRECTS and location:
             target = urlsplit(location)
             fact["outcome"] = "redirect"
             fact["location"] = location
@@ -152,6 +161,107 @@ def document_fetch(exchange: Exchange) -> dict[str, Any]:
     if isinstance(body, dict):
         fact["document"] = body
     return fact
+
+
+def _attempts(attempts: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    return [{k: a[k] for k in ("url", "status", "error")} for a in attempts]
+
+
+def prm_fact(at: str, attempts: list[dict[str, Any]],
+             found: tuple[Exchange, dict[str, Any]] | None) -> dict[str, Any]:
+    """The PRM search: every URL tried and, if one answered 200, what it served."""
+    fact: dict[str, Any] = {"at": at, "attempted": True, "found": bool(found),
+                            "attempts": _attempts(attempts)}
+    if found:
+        exchange, attempt = found
+        fact.update(attempt)
+        fact["evidence"] = exchange.evidence(field=attempt["json_error"])
+    else:
+        last = attempts[-1] if attempts else {}
+        fact["evidence"] = {"url": ", ".join(a["url"] for a in attempts),
+                            "status": last.get("status"), "error": last.get("error")}
+    return fact
+
+
+def as_fact(at: str, issuer: str, urls: list[str],
+            results: list[tuple[Exchange, dict[str, Any]]],
+            found: tuple[Exchange, dict[str, Any]] | None) -> dict[str, Any]:
+    """The AS metadata search: every candidate's answer, and the document the client takes."""
+    attempts = [attempt for _, attempt in results]
+    fact: dict[str, Any] = {
+        "at": at, "issuer": issuer, "attempted": True, "found": bool(found),
+        "attempts": _attempts(attempts),
+        "oauth_found": any(a["object_ok"] and "oauth-authorization-server" in a["url"]
+                           for a in attempts),
+        "openid_documents": [
+            {"url": a["url"], "at": at,
+             "missing": [f for f in OIDC_FIELDS if f not in a["document"]],
+             "evidence": {"url": a["url"], "status": a["status"]}}
+            for a in attempts if a["object_ok"] and "openid-configuration" in a["url"]],
+    }
+    if found is None:
+        fact["evidence"] = {"url": ", ".join(urls),
+                            "status": ", ".join(str(a["status"] or a["error"]) for a in attempts)}
+        return fact
+    exchange, attempt = found
+    fact.update(url=exchange.url, document=attempt["document"],
+                served_as=("oauth-authorization-server"
+                           if "oauth-authorization-server" in exchange.url
+                           else "openid-configuration"),
+                evidence=exchange.evidence())
+    return fact
+
+
+def registration_fact(at: str, exchange: Exchange) -> dict[str, Any]:
+    """What the registration POST got: a client id, a refusal, or a redirect."""
+    answer, error = exchange.json() if exchange.answered else (None, None)
+    client_id = answer.get("client_id") if isinstance(answer, dict) else None
+    redirect = exchange.status in REDIRECTS
+    ok = exchange.status in (200, 201) and isinstance(client_id, str) and bool(client_id)
+    return {
+        "at": at, "attempted": True, "answered": exchange.answered,
+        "status": exchange.status, "ok": ok, "redirect": redirect,
+        "client_id": client_id, "json_error": error,
+        "evidence": exchange.evidence(
+            header=f"location: {exchange.header('location')}" if redirect else None,
+            field=(f"error: {answer.get('error')}" if isinstance(answer, dict)
+                   and answer.get("error") else error))}
+
+
+def token_fact(at: str, url: str, exchange: Exchange, client: str) -> dict[str, Any]:
+    """What the token endpoint answered to the invalid refresh."""
+    answer, error = exchange.json() if exchange.answered else (None, None)
+    code = answer.get("error") if isinstance(answer, dict) else None
+    return {
+        "at": at, "attempted": True, "answered": exchange.answered,
+        "url": url, "status": exchange.status, "content_type": exchange.content_type or None,
+        "json_ok": isinstance(answer, dict), "error_code": code, "client": client,
+        "evidence": exchange.evidence(field=f"error: {code}" if code else error)}
+
+
+def drift_fact(document: str, declared: dict[str, Any] | None, served: dict[str, Any] | None,
+               url: str) -> dict[str, Any] | None:
+    """The fields that matter where the served document differs from the declared one."""
+    fields = drift(declared, served, _DRIFT_FIELDS[document])
+    if not fields:
+        return None
+    return {"at": f"/manifest/auth/{document}", "document": document, "fields": fields,
+            "evidence": {"url": url}}
+
+
+def slow_facts(exchanges: list[Exchange], budgets: dict[str, float]) -> list[dict[str, Any]]:
+    """The answers that came later than the hosted client waits for that kind of call."""
+    facts = []
+    for exchange in exchanges:
+        # The token probe is a refresh, but the endpoint also serves the code exchange,
+        # whose budget is the tighter one: a slow probe means a slow login.
+        budget = budgets["token"] if exchange.step == "token-refresh" else (
+            budgets["registration"] if exchange.step == "registration" else budgets["discovery"])
+        if exchange.answered and exchange.elapsed_ms > budget * 1000:
+            facts.append({"at": exchange.at, "url": exchange.url, "step": exchange.step,
+                          "seconds": round(exchange.elapsed_ms / 1000, 1),
+                          "evidence": exchange.evidence()})
+    return facts
 
 
 def drift(declared: dict[str, Any] | None, served: dict[str, Any] | None,
@@ -240,3 +350,32 @@ def connection_fact(host: str, at: str, first: Exchange) -> dict[str, Any] | Non
         return None
     return {"at": at, "host": host, "outcome": outcome, "error": first.error,
             "detail": first.detail, "evidence": first.evidence()}
+
+
+def connection_facts(exchanges: list[Exchange]) -> list[dict[str, Any]]:
+    """How the first contact with each host went."""
+    first: dict[str, Exchange] = {}
+    for exchange in exchanges:
+        first.setdefault(exchange.host, exchange)
+    facts = []
+    for host, exchange in first.items():
+        fact = connection_fact(host, exchange.at, exchange)
+        if fact is not None:
+            facts.append(fact)
+    return facts
+
+
+def url_facts_of(facts: dict[str, Any], at_server: str, at_issuer: str,
+                 data: dict[str, Any]) -> list[dict[str, Any]]:
+    """URL facts of the challenge's hint and of the served documents."""
+    urls = []
+    hint = dig(facts, "mcp", "challenge", "resource_metadata")
+    if looks_like_url(hint):
+        urls += document_urls({"resource_metadata": hint}, "prm", at_server, data)
+    prm = dig(facts, "prm", "document")
+    if isinstance(prm, dict):
+        urls += document_urls(prm, "prm", at_server, data)
+    as_document = dig(facts, "as", "document")
+    if isinstance(as_document, dict):
+        urls += document_urls(as_document, "as", at_issuer, data)
+    return urls
