@@ -8,7 +8,18 @@ script can use ``Stack`` directly:
         print(stack.cli_args("healthy"))
 """
 
-from .catalog import CLAUDE_CALLBACK, SCOPES, SLOW_SECONDS, ZONE, Scenario
+from .catalog import (
+    CLAUDE_CALLBACK,
+    DISCOVERY_AGENT_PATTERN,
+    SCOPES,
+    SLOW_SECONDS,
+    SLOW_TOKEN_SECONDS,
+    STATIC_HEADER,
+    STATIC_KEY,
+    STATIC_KEY_ENV,
+    ZONE,
+    Scenario,
+)
 from .env import child_env
 from .procs import StackError
 from .sites import NOT_FOUND, Proxy, Redirect, Site, Slow, Static, When
@@ -16,9 +27,14 @@ from .stack import Stack
 
 __all__ = [
     "CLAUDE_CALLBACK",
+    "DISCOVERY_AGENT_PATTERN",
     "NOT_FOUND",
     "SCOPES",
     "SLOW_SECONDS",
+    "SLOW_TOKEN_SECONDS",
+    "STATIC_HEADER",
+    "STATIC_KEY",
+    "STATIC_KEY_ENV",
     "ZONE",
     "Proxy",
     "Redirect",

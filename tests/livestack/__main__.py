@@ -14,6 +14,7 @@ import sys
 import tempfile
 from pathlib import Path
 
+from .catalog import STATIC_KEY, STATIC_KEY_ENV
 from .stack import Stack
 
 
@@ -33,7 +34,10 @@ def main() -> int:
             scenario = stack.scenario(options.scenario)
             print(f"stack in {directory}; ports: {stack.ports}")
             print(f"scenario {scenario.id}: {scenario.summary}")
-            print("mcplint verify " + shlex.join(stack.cli_args(scenario)))
+            command = "mcplint verify " + shlex.join(stack.cli_args(scenario))
+            if scenario.auth == "static-headers":  # the API key reaches the server only when sent
+                command = f"{STATIC_KEY_ENV}={STATIC_KEY} {command} --send-credentials"
+            print(command)
             print("Ctrl-C stops the stack.", flush=True)
             try:
                 signal.pause()

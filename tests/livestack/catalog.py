@@ -33,6 +33,21 @@ CUSTOM_SUBZONE = "site"  # Stack.static_site names live under site.<zone>
 # Served by oidc-provider; variant authorization servers proxy these path prefixes to it.
 AS_ROUTE_PREFIXES = ("/auth", "/token", "/reg", "/jwks", "/me", "/session", "/request")
 
+# The User-Agent prefix of the hosted client's discovery, registration and token calls
+# (python-httpx/0.28.1 in anthropics/claude-ai-mcp #82, #549, #764; its MCP calls carry
+# Claude-User instead). The bot-management scenario blocks it as a WAF rule would: by
+# its own pattern, not by mcplint's data, so a test sees whether mcplint sends it.
+DISCOVERY_AGENT_PATTERN = "^python-httpx/"
+# A static-headers deployment's API key (auth.type static-headers): the header the
+# edge checks, its value, and the environment variable the manifest names for it.
+STATIC_HEADER = "X-Api-Key"
+STATIC_KEY = "livestack-static-key"
+STATIC_KEY_ENV = "LIVESTACK_API_KEY"
+SLOW_TOKEN_SECONDS = 12.0  # above the hosted client's 10 s budget, below --timeout 30
+# The token endpoint auth methods of the authorization server that refuses to register
+# client_secret_post clients (#82, #1043): public clients and Basic only.
+NO_POST_AUTH_METHODS = ("none", "client_secret_basic")
+
 
 @dataclass(frozen=True)
 class Scenario:
@@ -41,6 +56,8 @@ class Scenario:
     hosts: every host name the connector depends on (server, issuer, AS endpoints):
     the ``--connect-to`` targets and the manifest's ``hosts:`` keys.
     rules: the mcplint rule codes the scenario exercises (empty for the healthy one).
+    auth: the manifest's auth.type: "oauth", "none" (an open server; issuer is "")
+    or "static-headers" (STATIC_HEADER from the environment variable STATIC_KEY_ENV).
     """
 
     id: str
@@ -50,6 +67,7 @@ class Scenario:
     server_url: str
     issuer: str
     hosts: tuple[str, ...]
+    auth: str = "oauth"
 
     @property
     def mcp_host(self) -> str:
@@ -99,6 +117,13 @@ CF_CHALLENGE_PAGE = """<!DOCTYPE html><html lang="en-US"><head><title>Just a mom
 <noscript>Enable JavaScript and cookies to continue</noscript></div></div>
 <script>(function(){{window._cf_chl_opt={{cvId: '3',cZone: "{host}",cType: 'managed'}};}}());</script>
 <div class="footer" role="contentinfo">Performance &amp; security by Cloudflare</div></body></html>
+"""
+
+CF_BROWSER_SIGNATURE_PAGE = """<!DOCTYPE html><html lang="en-US"><head><title>Access denied | {host} used Cloudflare to restrict access</title></head>
+<body><div id="cf-wrapper"><div id="cf-error-details"><h1><span class="cf-error-type">Error</span>
+<span class="cf-error-code">1010</span></h1><h2 class="cf-subheadline">Access denied</h2>
+<p>The owner of this website ({host}) has banned your access based on your browser's signature.</p>
+<span class="cf-footer-item">Cloudflare Ray ID: <strong>8f2b1c0d9e8a7b6d</strong></span></div></div></body></html>
 """
 
 CF_RATE_LIMIT_PAGE = """<!DOCTYPE html><html lang="en-US"><head><title>Access denied | {host} used Cloudflare to restrict access</title></head>
@@ -177,6 +202,8 @@ class Catalog:
         self.healthy_issuer = f"https://{self.healthy_as_host}"
         self.tenant_host = self.host("as-tenant-path")
         self.tenant_issuer = f"https://{self.tenant_host}{TENANT_PATH}"
+        self.no_post_issuer = f"https://{self.host('registration-no-secret-post')}"
+        self.legacy_mcp_hosts: list[str] = []  # served by the mcp 1.x server (its allowed Host names)
         self.wrong_cert_name = self.host("someone-else")
         self._entries: dict[str, _Entry] = {}
         self._build()
@@ -254,10 +281,14 @@ class Catalog:
         *,
         issuer: str | None = None,
         endpoint: str = "nginx",
+        auth: str = "oauth",
     ) -> None:
         host = self.host(label)
-        issuer = issuer or self.healthy_issuer
-        issuer_host = urlsplit(issuer).hostname or ""
+        if auth == "oauth":
+            issuer = issuer or self.healthy_issuer
+            hosts = tuple(dict.fromkeys([host, urlsplit(issuer).hostname or ""]))
+        else:  # no authorization server to depend on
+            issuer, hosts = "", (host,)
         scenario = Scenario(
             id=label,
             group=group,
@@ -265,7 +296,8 @@ class Catalog:
             rules=rules,
             server_url=self.url(label),
             issuer=issuer,
-            hosts=tuple(dict.fromkeys([host, issuer_host])),
+            hosts=hosts,
+            auth=auth,
         )
         self._entries[label] = _Entry(scenario, site, endpoint)
 
@@ -338,6 +370,37 @@ class Catalog:
         for label, (_, _, summary, rules) in DNS_ANSWERS.items():
             self._add(label, "dns", summary, rules, self._mcp_site(label))
 
+        # -- protocol generations (MCP108-MCP111): open servers, so no 401 hides them --
+        open_host = zone_host("open-healthy")
+        self._add(
+            "open-healthy",
+            "generation",
+            "open server (auth: none), mcp 2.x: answers initialize and server/discover",
+            (),
+            lambda _: Site(open_host, default=Proxy("mcp", open=True)),
+            auth="none",
+        )
+        legacy_host = zone_host("generation-legacy-only")
+        self.legacy_mcp_hosts.append(legacy_host)
+        self._add(
+            "generation-legacy-only",
+            "generation",
+            "open server on mcp 1.30 (Python SDK 1.x): initialize 200, server/discover 400 -32600",
+            ("MCP109", "MCP111"),
+            lambda _: Site(legacy_host, default=Proxy("legacy_mcp")),
+            auth="none",
+        )
+        modern_host = zone_host("generation-new-only")
+        self._add(
+            "generation-new-only",
+            "generation",
+            "open server on the TypeScript SDK 2.4 with legacy: 'reject': server/discover 200,"
+            " initialize 400 -32022",
+            ("MCP109",),
+            lambda _: Site(modern_host, default=Proxy("modern_mcp")),
+            auth="none",
+        )
+
         # -- edge ------------------------------------------------------------------
         self._add(
             "redirect-cross-host",
@@ -372,6 +435,14 @@ class Catalog:
                     MCP_PATH + "/": Redirect(307, f"https://{loop}{MCP_PATH}"),
                 },
             ),
+        )
+        to_http = zone_host("redirect-to-http")
+        self._add(
+            "redirect-to-http",
+            "edge",
+            f"POST /mcp: 307 to http://{to_http}/mcp (same host, downgraded)",
+            ("MCP311",),
+            self._mcp_site("redirect-to-http", {MCP_PATH: Redirect(307, f"http://{to_http}{MCP_PATH}")}),
         )
         cf = zone_host("edge-cloudflare-block")
         self._add(
@@ -428,6 +499,26 @@ class Catalog:
                         ("x-amz-cf-pop", "FRA56-P1"),
                         ("x-amz-cf-id", "2kXvS4m9aQ3bT7cN1pL8rE5wY6uI0oZ-HgFdSaJkLq=="),
                     ),
+                ),
+            ),
+        )
+        bot = zone_host("edge-bot-discovery")
+        self._add(
+            "edge-bot-discovery",
+            "edge",
+            "every path, only for a User-Agent matching ^python-httpx/ (the hosted client's discovery"
+            " calls): 403 Cloudflare error 1010 page, cf-ray; other agents: healthy",
+            ("MCP307",),
+            lambda _: Site(
+                bot,
+                default=When(
+                    f'$http_user_agent ~* "{DISCOVERY_AGENT_PATTERN}"',
+                    Static.html(
+                        403,
+                        CF_BROWSER_SIGNATURE_PAGE.format(host=bot),
+                        (("cf-ray", "8f2b1c0d9e8a7b6d-LHR"), ("cache-control", "private, max-age=0, no-store")),
+                    ),
+                    Proxy("mcp"),
                 ),
             ),
         )
@@ -653,6 +744,86 @@ class Catalog:
             self._mcp_site("ssrf-loopback", {MCP_PATH: challenge("https://127.0.0.1" + prm_path)}),
         )
 
+        self._add(
+            "hint-relative",
+            "prm",
+            f"401 whose resource_metadata is relative ({prm_path}); PRM healthy at the path-inserted URL",
+            ("MCP415",),
+            self._mcp_site("hint-relative", {MCP_PATH: challenge(prm_path)}),
+        )
+        hint_404 = zone_host("hint-404")
+        self._add(
+            "hint-404",
+            "prm",
+            f"401 whose resource_metadata (https://<host>{MCP_PATH}{PRM_PATH}, appended not inserted) 404s;"
+            " PRM healthy at the path-inserted URL",
+            ("MCP415",),
+            self._mcp_site(
+                "hint-404",
+                {MCP_PATH: challenge(f"https://{hint_404}{MCP_PATH}{PRM_PATH}"), MCP_PATH + PRM_PATH: NOT_FOUND},
+            ),
+        )
+        self._add(
+            "prm-path-500",
+            "prm",
+            "401 without resource_metadata; the path-inserted PRM URL answers 500 HTML, the root one a healthy PRM",
+            ("MCP403", "MCP416"),
+            self._mcp_site(
+                "prm-path-500",
+                {
+                    MCP_PATH: challenge(None),
+                    prm_path: Static.html(500, HTML_500),
+                    PRM_PATH: Static.json(200, prm_of("prm-path-500")),
+                },
+            ),
+        )
+
+        # -- open and static-headers servers whose origin speaks OAuth (MCP110) --------
+        def static_key_missing() -> str:
+            return f'$http_{STATIC_HEADER.lower().replace("-", "_")} != "{STATIC_KEY}"'
+
+        key_refused = Static.json(401, {"error": "unauthorized", "message": f"missing or invalid {STATIC_HEADER}"})
+        open_as = zone_host("open-as-metadata")
+
+        def open_as_site(as_metadata: Mapping[str, Any]) -> Site:
+            document = Static.json(200, rebase_metadata(as_metadata, self.healthy_issuer, f"https://{open_as}"))
+            routes: dict[str, Action] = {prefix + "*": Proxy("as") for prefix in AS_ROUTE_PREFIXES}
+            routes["/.well-known/oauth-authorization-server"] = document
+            routes["/.well-known/openid-configuration"] = document
+            return Site(open_as, routes=routes, default=Proxy("mcp", open=True))
+
+        self._add(
+            "open-as-metadata",
+            "open",
+            "open server (auth: none, mcp 2.x), but its origin serves AS metadata at both well-known URLs",
+            ("MCP110",),
+            open_as_site,
+            auth="none",
+        )
+        static_ok = zone_host("static-headers-healthy")
+        self._add(
+            "static-headers-healthy",
+            "open",
+            f"static-headers server: /mcp needs {STATIC_HEADER} (401 without it), other paths 404",
+            (),
+            lambda _: Site(
+                static_ok,
+                routes={MCP_PATH: When(static_key_missing(), key_refused, Proxy("mcp", open=True))},
+                default=Proxy("mcp", open=True),
+            ),
+            auth="static-headers",
+        )
+        static_401 = zone_host("static-headers-prm-401")
+        self._add(
+            "static-headers-prm-401",
+            "open",
+            f"static-headers server whose {STATIC_HEADER} check covers every path: the PRM and AS"
+            " well-known URLs answer 401",
+            ("MCP110",),
+            lambda _: Site(static_401, default=When(static_key_missing(), key_refused, Proxy("mcp", open=True))),
+            auth="static-headers",
+        )
+
         # -- authorization server (MCP5xx, MCP6xx): MCP and AS on one host -------------
         def as_scenario(
             label: str, summary: str, rules: tuple[str, ...], change=None, routes=None, slow_seconds=None
@@ -746,6 +917,42 @@ class Catalog:
             "registration endpoint: 302 to a login page",
             ("MCP513",),
             routes={"/reg": Redirect(302, f"https://{reg_redirect}/login")},
+        )
+        as_scenario(
+            "as-html-200",
+            "/.well-known/oauth-authorization-server answers 200 text/html (a single-page app);"
+            " openid-configuration healthy",
+            ("MCP416",),
+            routes={"/.well-known/oauth-authorization-server": Static.html(200, SPA_PAGE)},
+        )
+        as_scenario(
+            "prm-missing-as-root",
+            "no PRM anywhere (the hint 404s, as prm-missing), but the MCP origin serves AS metadata"
+            " at /.well-known/oauth-authorization-server (the 2025-03-26 fallback; MCP405 under --profile spec)",
+            ("MCP414",),
+            routes={prm_path: NOT_FOUND, PRM_PATH: NOT_FOUND},
+        )
+        as_scenario(
+            "token-slow",
+            f"token endpoint: oidc-provider's answers, {SLOW_TOKEN_SECONDS:g} s late",
+            ("MCP605",),
+            routes={"/token*": Proxy("as", delay_seconds=SLOW_TOKEN_SECONDS)},
+        )
+        no_post = zone_host("registration-no-secret-post")
+        no_post_routes: dict[str, Action] = {prefix + "*": Proxy("as_no_post") for prefix in AS_ROUTE_PREFIXES}
+        no_post_routes["/.well-known/openid-configuration"] = Proxy("as_no_post")
+        no_post_routes["/.well-known/oauth-authorization-server"] = Proxy(
+            "as_no_post", path="/.well-known/openid-configuration"
+        )
+        self._add(
+            "registration-no-secret-post",
+            "as",
+            "its own oidc-provider with token_endpoint_auth_methods "
+            + ", ".join(NO_POST_AUTH_METHODS)
+            + ": registering a client_secret_post client is 400 invalid_client_metadata",
+            ("MCP513",),
+            lambda _: Site(no_post, routes=no_post_routes, default=Proxy("mcp", issuer=self.no_post_issuer)),
+            issuer=self.no_post_issuer,
         )
         tenant = self.tenant_host
         self._add(

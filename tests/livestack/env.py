@@ -12,6 +12,11 @@ TESTS_DIR = LIVESTACK_DIR.parent
 REPO_ROOT = TESTS_DIR.parent
 NETGUARD_DIR = TESTS_DIR / "netguard"
 AUTHSERVER_DIR = LIVESTACK_DIR / "authserver"
+MODERN_MCP_DIR = LIVESTACK_DIR / "modern_mcp"  # TypeScript SDK 2.x, 2026-07-28 only (npm ci)
+LEGACY_MCP_DIR = LIVESTACK_DIR / "legacy_mcp"  # Python SDK 1.x, initialize only
+# The legacy server's own virtualenv (mcp 1.x cannot share the project's, which has mcp 2.x);
+# install.sh creates it.
+LEGACY_MCP_VENV = REPO_ROOT / ".cache" / "livestack-mcp1"
 
 LOG_ENV = "MCPLINT_NETGUARD_LOG"
 
@@ -46,6 +51,11 @@ def child_env(extra: Mapping[str, str] | None = None) -> dict[str, str]:
 def python() -> str:
     """The interpreter running the tests (the project's venv)."""
     return sys.executable
+
+
+def legacy_python() -> Path:
+    """The interpreter of the legacy MCP server's virtualenv (mcp 1.x)."""
+    return LEGACY_MCP_VENV / "bin" / "python"
 
 
 def venv_script(name: str) -> str:

@@ -2,10 +2,14 @@
 # Installs what the live test stack needs on Debian 12 (idempotent):
 #   - dnsmasq-base, nginx, nodejs and npm from Debian (only those missing;
 #     apt-get update only when something is missing);
-#   - oidc-provider for tests/livestack/authserver with `npm ci` (skipped when the
-#     installed tree already matches package-lock.json).
-# The Python side (mcp, trustme, uvicorn, pyjwt, httpx, dnspython) comes with the
-# project's test extras. Uses sudo only when not root.
+#   - with `npm ci` (each skipped when the installed tree already matches its
+#     package-lock.json): oidc-provider for tests/livestack/authserver, and the
+#     TypeScript MCP SDK 2.x for tests/livestack/modern_mcp (the new-only server);
+#   - the legacy-only MCP server's own virtualenv, .cache/livestack-mcp1, with mcp 1.x
+#     from tests/livestack/legacy_mcp/requirements.txt (it cannot share the project's
+#     venv, which has mcp 2.x).
+# The rest of the Python side (mcp 2.x, trustme, uvicorn, pyjwt, httpx, dnspython) comes
+# with the project's test extras. Uses sudo only when not root.
 set -euo pipefail
 
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -45,16 +49,36 @@ if [ "${#missing[@]}" -gt 0 ]; then
     fi
 fi
 
-lock="$here/authserver/package-lock.json"
-stamp="$here/authserver/node_modules/.livestack-lock.sha256"
-wanted="$(sha256sum "$lock" | cut -d' ' -f1)"
-if [ "$(cat "$stamp" 2>/dev/null)" != "$wanted" ] || [ ! -d "$here/authserver/node_modules/oidc-provider" ]; then
-    echo "livestack: npm ci in tests/livestack/authserver"
-    (cd "$here/authserver" && npm ci --no-audit --no-fund --loglevel=error)
-    echo "$wanted" > "$stamp"
+# npm ci in a folder of tests/livestack unless its node_modules already matches the lock.
+npm_ci() {
+    local dir="$here/$1" package="$2"
+    local stamp="$dir/node_modules/.livestack-lock.sha256" wanted
+    wanted="$(sha256sum "$dir/package-lock.json" | cut -d' ' -f1)"
+    if [ "$(cat "$stamp" 2>/dev/null)" != "$wanted" ] || [ ! -d "$dir/node_modules/$package" ]; then
+        echo "livestack: npm ci in tests/livestack/$1"
+        (cd "$dir" && npm ci --no-audit --no-fund --loglevel=error)
+        echo "$wanted" > "$stamp"
+    fi
+}
+npm_ci authserver oidc-provider
+npm_ci modern_mcp @modelcontextprotocol/server
+
+# The legacy-only server's virtualenv, rebuilt when its requirements change.
+legacy_venv="$(cd "$here/../.." && pwd)/.cache/livestack-mcp1"
+legacy_requirements="$here/legacy_mcp/requirements.txt"
+legacy_stamp="$legacy_venv/.livestack-requirements.sha256"
+wanted="$(sha256sum "$legacy_requirements" | cut -d' ' -f1)"
+if [ "$(cat "$legacy_stamp" 2>/dev/null)" != "$wanted" ] || [ ! -x "$legacy_venv/bin/python" ]; then
+    echo "livestack: creating $legacy_venv (mcp 1.x)"
+    rm -rf "$legacy_venv"
+    python3 -m venv "$legacy_venv"
+    "$legacy_venv/bin/python" -m pip install --quiet --disable-pip-version-check -r "$legacy_requirements"
+    echo "$wanted" > "$legacy_stamp"
 fi
 
 # Check that each peer runs, so a broken install fails here rather than in a test.
 nginx -v 2>&1 | sed 's/^/livestack: /'
 echo "livestack: $( (dnsmasq --version 2>/dev/null || /usr/sbin/dnsmasq --version) | head -1)"
 echo "livestack: node $(node --version), oidc-provider $(cd "$here/authserver" && node -p "require('./node_modules/oidc-provider/package.json').version")"
+echo "livestack: @modelcontextprotocol/server $(cd "$here/modern_mcp" && node -p "require('./node_modules/@modelcontextprotocol/server/package.json').version")"
+echo "livestack: legacy mcp $("$legacy_venv/bin/python" -c 'import importlib.metadata as m; print(m.version("mcp"))')"

@@ -16,7 +16,9 @@ under the zone this server builds, on first use, an ``MCPServer`` with ``AuthSet
 (resource ``https://<host>/mcp``, the issuer nginx names in ``X-Livestack-Issuer`` or
 the default one, required scopes from ``X-Livestack-Scopes``) and a JWT token verifier,
 so the SDK itself serves the path-inserted protected resource metadata and answers
-``/mcp`` with its 401 Bearer challenge. The SDK's DNS-rebinding protection is enabled
+``/mcp`` with its 401 Bearer challenge; with ``X-Livestack-Open: 1`` the host's server
+has no authorization at all (an ``auth: none`` deployment). Either way it serves both
+protocol generations (``initialize`` and ``server/discover``), as mcp 2.x does. The SDK's DNS-rebinding protection is enabled
 with the public host name as the allowed Host: without it, mcp>=2 answers 421 to a
 public name, as it does for a deployment behind a proxy.
 """
@@ -49,6 +51,7 @@ Send = Callable[[MutableMapping[str, Any]], Awaitable[None]]
 
 ISSUER_HEADER = b"x-livestack-issuer"
 SCOPES_HEADER = b"x-livestack-scopes"
+OPEN_HEADER = b"x-livestack-open"  # serve this host without authorization (auth: none)
 
 
 @dataclass(frozen=True)
@@ -93,18 +96,23 @@ class JwtTokenVerifier:
         )
 
 
-def build_app(config: Config, public_key: str, host: str, issuer: str, scopes: list[str]) -> Starlette:
+def build_app(
+    config: Config, public_key: str, host: str, issuer: str, scopes: list[str], *, open_server: bool = False
+) -> Starlette:
     resource = f"https://{host}/mcp"
-    server = MCPServer(
-        name=f"livestack {host}",
-        token_verifier=JwtTokenVerifier(public_key, config.token_issuers, resource),
-        auth=AuthSettings(
-            issuer_url=issuer,
-            resource_server_url=resource,
-            required_scopes=scopes,
-            validate_token_resource=True,
-        ),
-    )
+    if open_server:
+        server = MCPServer(name=f"livestack {host}")
+    else:
+        server = MCPServer(
+            name=f"livestack {host}",
+            token_verifier=JwtTokenVerifier(public_key, config.token_issuers, resource),
+            auth=AuthSettings(
+                issuer_url=issuer,
+                resource_server_url=resource,
+                required_scopes=scopes,
+                validate_token_resource=True,
+            ),
+        )
 
     @server.tool()
     def echo(text: str) -> str:
@@ -120,7 +128,7 @@ def build_app(config: Config, public_key: str, host: str, issuer: str, scopes: l
 
 
 class HostDispatcher:
-    """ASGI app: one SDK app per (host, issuer, scopes), built on first use.
+    """ASGI app: one SDK app per (host, issuer, scopes, open), built on first use.
 
     Each SDK app has a lifespan (its session manager's task group); it is entered in
     a task of this dispatcher's own lifespan and held open until shutdown.
@@ -129,7 +137,7 @@ class HostDispatcher:
     def __init__(self, config: Config) -> None:
         self._config = config
         self._public_key = Path(config.public_key_file).read_text()
-        self._apps: dict[tuple[str, str, tuple[str, ...]], Starlette] = {}
+        self._apps: dict[tuple[str, str, tuple[str, ...], bool], Starlette] = {}
         self._lock = asyncio.Lock()
         self._task_group: TaskGroup | None = None
 
@@ -146,15 +154,16 @@ class HostDispatcher:
             return
         issuer = headers.get(ISSUER_HEADER, b"").decode() or self._config.default_issuer
         scopes = tuple(headers.get(SCOPES_HEADER, b"").decode().split()) or tuple(self._config.scopes)
+        open_server = headers.get(OPEN_HEADER) == b"1"
         await _delay(self._config.delay_file)
-        app = await self._app_for(host, issuer, scopes)
+        app = await self._app_for(host, issuer, scopes, open_server)
         await app(scope, receive, send)
 
-    async def _app_for(self, host: str, issuer: str, scopes: tuple[str, ...]) -> Starlette:
-        key = (host, issuer, scopes)
+    async def _app_for(self, host: str, issuer: str, scopes: tuple[str, ...], open_server: bool) -> Starlette:
+        key = (host, issuer, scopes, open_server)
         async with self._lock:
             if key not in self._apps:
-                app = build_app(self._config, self._public_key, host, issuer, list(scopes))
+                app = build_app(self._config, self._public_key, host, issuer, list(scopes), open_server=open_server)
                 assert self._task_group is not None
                 await self._task_group.start(_hold_lifespan, app)
                 self._apps[key] = app

@@ -260,6 +260,10 @@ http {{
             lines.append(f"proxy_set_header X-Livestack-Issuer {quote(action.issuer)};")
         if action.scopes is not None:
             lines.append(f"proxy_set_header X-Livestack-Scopes {quote(' '.join(action.scopes))};")
+        if action.open:
+            lines.append("proxy_set_header X-Livestack-Open 1;")
+        if action.delay_seconds is not None:
+            lines.append(f"proxy_set_header X-Livestack-Delay-Ms {round(action.delay_seconds * 1000)};")
         lines.append(f"proxy_pass http://127.0.0.1:{self.backends[action.backend]}{action.path or ''};")
         return lines
 

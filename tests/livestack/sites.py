@@ -45,18 +45,25 @@ class Redirect:
 class Proxy:
     """Forward to a backend of the stack, through nginx's X-Forwarded-* headers.
 
-    backend: "mcp" (the MCP SDK server), "as" (oidc-provider, issuer of the healthy
-    AS host), "tenant" (oidc-provider mounted at /tenant1).
+    backend: "mcp" (the MCP SDK server, mcp 2.x: both protocol generations),
+    "legacy_mcp" (mcp 1.x: initialize only, open), "modern_mcp" (TypeScript SDK 2.x:
+    2026-07-28 only, open), "as" (oidc-provider, issuer of the healthy AS host),
+    "tenant" (oidc-provider mounted at /tenant1), "as_no_post" (oidc-provider that
+    refuses client_secret_post).
     path: replaces the request path (an alias), only for exact-path routes.
     issuer, scopes: for "mcp", what the MCP server puts in this host's protected
     resource metadata (authorization_servers[0], scopes_supported); default: the
     healthy authorization server and the stack's scopes.
+    open: for "mcp", serve this host without authorization (``auth: none``).
+    delay_seconds: for the oidc-provider backends, answer this much later.
     """
 
     backend: str
     path: str | None = None
     issuer: str | None = None
     scopes: tuple[str, ...] | None = None
+    open: bool = False
+    delay_seconds: float | None = None
 
 
 @dataclass(frozen=True)

@@ -5,7 +5,8 @@
         args = stack.cli_args(scenario)   # --nameserver ... --connect-to ... --ca-bundle ...
         manifest = stack.write_manifest(scenario, tmp_path)
 
-Start order: the backends (MCP SDK server, oidc-provider, hostile server) and the two
+Start order: the backends (the MCP SDK servers: mcp 2.x, mcp 1.x in its own virtualenv
+and the TypeScript SDK 2.x; oidc-provider; the hostile server) and the two
 dnsmasq instances start in parallel; once oidc-provider answers, its metadata is read
 (over loopback) to derive the variant authorization servers' documents, then nginx
 starts with every site. All processes are stopped by process group on ``stop()``, at
@@ -28,14 +29,38 @@ import jwt
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
-from .catalog import MCP_PATH, SCOPES, TENANT_PATH, ZONE, Catalog, Scenario
+from .catalog import (
+    MCP_PATH,
+    NO_POST_AUTH_METHODS,
+    SCOPES,
+    STATIC_HEADER,
+    STATIC_KEY_ENV,
+    TENANT_PATH,
+    ZONE,
+    Catalog,
+    Scenario,
+)
 from .dns import Dnsmasq, HostsDir, public_records, system_records
-from .env import AUTHSERVER_DIR, LIVESTACK_DIR, child_env, python
+from .env import (
+    AUTHSERVER_DIR,
+    LEGACY_MCP_DIR,
+    LEGACY_MCP_VENV,
+    LIVESTACK_DIR,
+    MODERN_MCP_DIR,
+    child_env,
+    legacy_python,
+    python,
+)
 from .nginx import Nginx
 from .procs import ManagedProcess, StackError, wait_for_ports_file, wait_until
 from .sinks import Blackhole, DeadResolver, Refuser
 from .sites import NOT_FOUND, Action, Site
 from .tls import CertificateAuthority
+
+# What nginx can proxy to (sites.Proxy.backend): the MCP SDK server (mcp 2.x, both
+# generations), the legacy-only one (mcp 1.x), the new-only one (TypeScript SDK 2.x),
+# oidc-provider's three issuers, and the slow backend.
+BACKENDS = ("mcp", "legacy_mcp", "modern_mcp", "as", "tenant", "as_no_post", "slow")
 
 _LABEL = re.compile(r"^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$")
 
@@ -91,6 +116,8 @@ class Stack:
     def _start(self) -> None:
         public_key_file, jwks = self._signing_key()
         mcp = self._spawn_mcp_server(public_key_file)
+        legacy_mcp = self._spawn_legacy_mcp_server()
+        modern_mcp = self._spawn_modern_mcp_server()
         authserver = self._spawn_authserver(jwks)
         hostile = self._spawn_hostile_server()
         records = self.catalog.dns_records()
@@ -98,11 +125,13 @@ class Stack:
             self._dns[name] = Dnsmasq(name, self.directory, self.zone, self._hosts_dir.path)
             self._dns[name].start(chosen)
         self.ports.update(wait_for_ports_file(mcp, self.directory / "mcp-ports.json"))
+        self.ports.update(wait_for_ports_file(legacy_mcp, self.directory / "legacy-mcp-ports.json"))
+        self.ports.update(wait_for_ports_file(modern_mcp, self.directory / "modern-mcp-ports.json"))
         as_ports = wait_for_ports_file(authserver, self.directory / "as-ports.json")
-        self.ports.update({"as": as_ports["main"], "tenant": as_ports["tenant"]})
+        self.ports.update({"as": as_ports["main"], "tenant": as_ports["tenant"], "as_no_post": as_ports["no_post"]})
         self.ports.update(wait_for_ports_file(hostile, self.directory / "hostile-ports.json"))
         self.healthy_as_metadata = self._fetch_healthy_as_metadata(authserver)
-        backends = {name: self.ports[name] for name in ("mcp", "as", "tenant", "slow")}
+        backends = {name: self.ports[name] for name in BACKENDS}
         self._nginx = Nginx(self.directory / "nginx", self.ca, backends)
         self._nginx.start(self.catalog.sites(self.healthy_as_metadata))
         self.ports.update(
@@ -141,7 +170,7 @@ class Stack:
         config = {
             "zone": self.zone,
             "default_issuer": self.catalog.healthy_issuer,
-            "token_issuers": [self.catalog.healthy_issuer, self.catalog.tenant_issuer],
+            "token_issuers": [self.catalog.healthy_issuer, self.catalog.tenant_issuer, self.catalog.no_post_issuer],
             "scopes": list(SCOPES),
             "public_key_file": str(public_key_file),
             "delay_file": str(self.delay_file),
@@ -149,10 +178,28 @@ class Stack:
         }
         return self._spawn("mcp_server", [python(), str(LIVESTACK_DIR / "mcp_server.py")], config)
 
+    def _spawn_legacy_mcp_server(self) -> ManagedProcess:
+        interpreter = legacy_python()
+        if not interpreter.exists():
+            raise StackError(f"mcp 1.x is not installed: run tests/livestack/install.sh (creates {LEGACY_MCP_VENV})")
+        config = {
+            "hosts": list(self.catalog.legacy_mcp_hosts),
+            "ports_file": str(self.directory / "legacy-mcp-ports.json"),
+        }
+        return self._spawn("legacy_mcp_server", [str(interpreter), str(LEGACY_MCP_DIR / "server.py")], config)
+
+    def _spawn_modern_mcp_server(self) -> ManagedProcess:
+        node = _node()
+        if not (MODERN_MCP_DIR / "node_modules" / "@modelcontextprotocol" / "server").is_dir():
+            raise StackError(
+                "@modelcontextprotocol/server is not installed: run tests/livestack/install.sh"
+                f" (npm ci in {MODERN_MCP_DIR})"
+            )
+        config = {"ports_file": str(self.directory / "modern-mcp-ports.json")}
+        return self._spawn("modern_mcp_server", [node, str(MODERN_MCP_DIR / "server.mjs")], config, cwd=MODERN_MCP_DIR)
+
     def _spawn_authserver(self, jwks: dict[str, Any]) -> ManagedProcess:
-        node = shutil.which("node")
-        if node is None:
-            raise StackError("node is not installed: run tests/livestack/install.sh")
+        node = _node()
         if not (AUTHSERVER_DIR / "node_modules" / "oidc-provider").is_dir():
             raise StackError(
                 f"oidc-provider is not installed: run tests/livestack/install.sh (npm ci in {AUTHSERVER_DIR})"
@@ -161,6 +208,14 @@ class Stack:
             "providers": [
                 {"name": "main", "issuer": self.catalog.healthy_issuer, "mount": ""},
                 {"name": "tenant", "issuer": self.catalog.tenant_issuer, "mount": TENANT_PATH},
+                # Refuses to register confidential clients that authenticate with
+                # client_secret_post, the method the hosted client asks for.
+                {
+                    "name": "no_post",
+                    "issuer": self.catalog.no_post_issuer,
+                    "mount": "",
+                    "client_auth_methods": list(NO_POST_AUTH_METHODS),
+                },
             ],
             "jwks": jwks,
             "zone": self.zone,
@@ -285,20 +340,26 @@ class Stack:
     def manifest(self, scenario: Scenario | str, **overrides: Any) -> dict[str, Any]:
         """The manifest a team would write for the scenario's deployment (healthy intent).
 
+        auth follows the scenario: oauth (issuer, audience, registration [dcr]), none, or
+        static-headers (``X-Api-Key: ${LIVESTACK_API_KEY}``; verify sends it with
+        ``--send-credentials`` and that variable set to STATIC_KEY).
+
         overrides are merged in recursively; a value of None removes the key.
         """
         if isinstance(scenario, str):
             scenario = self.scenario(scenario)
+        auth: dict[str, Any]
+        if scenario.auth == "oauth":
+            auth = {"type": "oauth", "issuer": scenario.issuer, "audience": scenario.audience, "registration": ["dcr"]}
+        elif scenario.auth == "static-headers":
+            auth = {"type": "static-headers", "headers": {STATIC_HEADER: "${" + STATIC_KEY_ENV + "}"}}
+        else:
+            auth = {"type": scenario.auth}
         document: dict[str, Any] = {
             "version": 1,
             "name": f"livestack-{scenario.id}",
             "server": {"url": scenario.server_url},
-            "auth": {
-                "type": "oauth",
-                "issuer": scenario.issuer,
-                "audience": scenario.audience,
-                "registration": ["dcr"],
-            },
+            "auth": auth,
             "hosts": {host: {} for host in scenario.hosts},
         }
         return _merge(document, overrides)
@@ -431,6 +492,13 @@ class Stack:
         resolver.port = int(port)
         resolver.lifetime = lifetime
         return resolver
+
+
+def _node() -> str:
+    node = shutil.which("node")
+    if node is None:
+        raise StackError("node is not installed: run tests/livestack/install.sh")
+    return node
 
 
 def _resolves(port: int, name: str) -> bool:

@@ -8,11 +8,15 @@
 // CONFIG.json (written by tests/livestack/stack.py):
 //   {
 //     "providers": [{"name": "main", "issuer": "https://auth.zone", "mount": ""},
-//                   {"name": "tenant", "issuer": "https://tenant.zone/tenant1", "mount": "/tenant1"}],
+//                   {"name": "tenant", "issuer": "https://tenant.zone/tenant1", "mount": "/tenant1"},
+//                   {"name": "no_post", "issuer": "https://x.zone", "mount": "",
+//                    "client_auth_methods": ["none", "client_secret_basic"]}],  // default: oidc-provider's
 //     "jwks": {"keys": [<private JWK>]},   // signs JWT access tokens; the MCP server has the public half
 //     "zone": "mcplint-stack.com",          // resource indicators accepted: https://<host under zone>/mcp
 //     "rejected_resources": ["https://resource-rejected.zone/mcp"],
 //     "delay_file": "/tmp/.../delay_ms",    // milliseconds to wait before every response (benchmark)
+//                                           // (a request carrying X-Livestack-Delay-Ms waits that long too:
+//                                           // nginx sets it for a slow endpoint of one scenario)
 //     "ports_file": "/tmp/.../as-ports.json" // written once every provider listens: {"main": port, ...}
 //   }
 //
@@ -47,9 +51,11 @@ function delayMs() {
   }
 }
 
-function providerConfiguration() {
+function providerConfiguration(clientAuthMethods) {
   return {
     jwks: config.jwks,
+    // Which token endpoint auth methods clients may register with (and the metadata lists).
+    ...(clientAuthMethods ? { clientAuthMethods } : {}),
     // Static keys: tokens and cookies stay valid for the life of the process only anyway.
     cookies: { keys: ['livestack-cookie-key-not-secret'] },
     // No interactive login is ever driven by the tests; a fixed URL keeps the
@@ -110,8 +116,8 @@ function resourceFirstOnRefresh(provider) {
   });
 }
 
-function startProvider({ issuer, mount }) {
-  const provider = new Provider(issuer, providerConfiguration());
+function startProvider({ issuer, mount, client_auth_methods: clientAuthMethods }) {
+  const provider = new Provider(issuer, providerConfiguration(clientAuthMethods));
   provider.proxy = true; // behind nginx: trust X-Forwarded-Proto / X-Forwarded-Host
   // A 500 is a bug of the stack, not a scenario: say why in the log.
   provider.on('server_error', (ctx, error) => console.error(`server_error on ${ctx.method} ${ctx.path}:`, error));
@@ -119,7 +125,7 @@ function startProvider({ issuer, mount }) {
   const callback = provider.callback();
 
   const server = createServer(async (req, res) => {
-    const delay = delayMs();
+    const delay = delayMs() + (Number.parseInt(req.headers['x-livestack-delay-ms'], 10) || 0);
     if (delay > 0) await sleep(delay);
     if (mount) {
       // Mounted under a path (issuer https://host/tenant1): oidc-provider derives its
