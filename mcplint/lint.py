@@ -198,11 +198,13 @@ class Linter:
                texts: dict[str, str]) -> FileResult:
         from mcplint.results.overrides import drop_overridden
 
-        findings = drop_overridden(findings, self.catalog.rules)
         selected = selected_codes(self.catalog, self.settings, profile)
         selected -= self._per_file_ignores(display)
         ran = frozenset(c for c in selected if self._runs_in_mode(self.catalog.rules[c]))
-        findings = [self._with_severity(f) for f in findings if f.code in selected]
+        # Overriding applies only between rules that ran: a rule the profile, the selection
+        # or the config leaves out never hides another's finding (spec: "one root cause").
+        findings = drop_overridden([f for f in findings if f.code in ran], self.catalog.rules)
+        findings = [self._with_severity(f) for f in findings]
         if not self.settings.no_suppress:
             findings = self._suppress(findings, texts, display, ran)
         findings.sort(key=Finding.sort_key)

@@ -18,7 +18,9 @@ from support import run_mcplint
 HEALTHY_AS = "auth"
 # scenario -> the findings it must give (codes; the "not verifiable" MCP606 info aside).
 EXPECTED: dict[str, set[str]] = {
-    "healthy": set(),
+    "healthy": set(), "open-healthy": set(),
+    "generation-legacy-only": {"MCP111"}, "generation-new-only": {"MCP109"},
+    "edge-bot-discovery": {"MCP307"},
     "dns-private": {"MCP201"}, "dns-cgnat": {"MCP201"}, "dns-linklocal": {"MCP201"},
     "dns-loopback": {"MCP201"}, "dns-mixed": {"MCP202"}, "dns-v6only": {"MCP203"},
     "dns-nxdomain": {"MCP204"}, "dns-split": {"MCP205"},
@@ -72,8 +74,10 @@ def verify(stack: Stack, folder: Path, manifest: dict[str, Any], *args: str,
 
 
 def codes(report: dict[str, Any]) -> set[str]:
+    """The findings' codes, less the "not verifiable" infos (MCP606 without a real client,
+    MCP109 behind OAuth)."""
     return {f["code"] for f in report["findings"]
-            if not (f["code"] == "MCP606" and f["severity"] == "info")}
+            if not (f["code"] in ("MCP606", "MCP109") and f["severity"] == "info")}
 
 
 def live_findings(report: dict[str, Any]) -> list[dict[str, Any]]:
@@ -97,7 +101,9 @@ def test_healthy_verify_with_registration_verifies_the_resource(livestack: Stack
                                                                   tmp_path: Path) -> None:
     _, report, _ = verify(livestack, tmp_path, livestack.manifest("healthy"),
                           "--probe-registration", scenario="healthy")
-    assert report["findings"] == []  # a real client: MCP606 is judged, and passes
+    # A real client: MCP606 is judged, and passes; behind OAuth the protocol generations
+    # are not verifiable (MCP109 info), as catalog v2 says.
+    assert [(f["code"], f["severity"]) for f in report["findings"]] == [("MCP109", "info")]
 
 
 def test_healthy_text_output(livestack: Stack, tmp_path: Path) -> None:
@@ -433,3 +439,58 @@ def test_an_html_error_page_on_the_401_is_not_mcp108(livestack: Stack, tmp_path:
     _, report, _ = verify(livestack, tmp_path, _site_manifest(livestack, host, issuer),
                           hosts=(host, livestack.host(HEALTHY_AS)))
     assert codes(report) == set(), report["findings"]
+
+
+def _stack_examples() -> list[Any]:
+    from mcplint.policy.files import read_policy
+
+    cases = []
+    for path in sorted((Path(__file__).resolve().parent.parent / "policies").glob("MCP*.yaml")):
+        policy, docs = read_policy(path)
+        scenario = docs["examples"].get("live-bad", {}).get("stack")
+        if scenario:
+            cases.append(pytest.param(policy["code"], scenario, id=policy["code"]))
+    return cases
+
+
+@pytest.mark.parametrize(("code", "scenario"), _stack_examples())
+def test_policy_live_example_on_the_real_stack(livestack: Stack, tmp_path: Path, code: str,
+                                               scenario: str) -> None:
+    """A policy's live-bad example names the stack scenario it stands for: there, the rule
+    fires, located at the manifest field the example marks."""
+    _, report, _ = verify(livestack, tmp_path, livestack.manifest(scenario),
+                          *EXTRA_ARGS.get(scenario, []), scenario=scenario)
+    fired = [f for f in report["findings"] if f["code"] == code and f["source"] == "live"]
+    assert fired, report["findings"]
+    assert all(f["severity"] != "info" and f["line"] for f in fired), fired
+
+
+@pytest.mark.parametrize(("scenario", "expected"), [
+    ("generation-legacy-only", {"MCP109"}), ("generation-new-only", {"MCP109"})])
+def test_generation_gap_under_the_spec_profile(livestack: Stack, tmp_path: Path, scenario: str,
+                                               expected: set[str]) -> None:
+    """MCP111 is claude-ai's: under --profile spec a legacy-only server is MCP109, whose
+    message names the clients that fail."""
+    _, report, _ = verify(livestack, tmp_path, livestack.manifest(scenario), "--profile", "spec",
+                          scenario=scenario)
+    assert codes(report) == expected, report["findings"]
+    (finding,) = report["findings"]
+    failing = ("the 2026-07-28 specification" if scenario == "generation-legacy-only"
+               else "2025-11-25 and earlier")
+    assert f"clients of {failing}" in finding["message"] and "fail" in finding["message"]
+
+
+def test_record_shows_both_first_contacts(livestack: Stack, tmp_path: Path) -> None:
+    record = tmp_path / "record.json"
+    verify(livestack, tmp_path, livestack.manifest("generation-new-only"), "--record",
+           str(record), scenario="generation-new-only")
+    requests = json.loads(record.read_text())["verifications"][0]["requests"]
+    bodies = {r["step"]: json.loads(r["request"]["body"]) for r in requests
+              if r["step"] in ("mcp-discover", "mcp-post")}
+    assert bodies["mcp-discover"]["method"] == "server/discover"
+    assert bodies["mcp-post"]["method"] == "initialize"
+    answers = {r["step"]: r["response"]["status"] for r in requests}
+    assert answers == {"mcp-discover": 200, "mcp-post": 400}
+    starts = sorted(r["started_ms"] for r in requests)
+    ends = {r["step"]: r["started_ms"] + r["elapsed_ms"] for r in requests}
+    assert starts[1] < min(ends.values())  # concurrent: the second went out before any answer

@@ -5,6 +5,7 @@ judged (the policies judge). Each fact carries `at`, the manifest field it is ab
 from __future__ import annotations
 
 import ipaddress
+import json
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -15,6 +16,7 @@ from mcplint.live.net.challenge import parse as parse_challenges
 from mcplint.live.net.dns import Lookup
 from mcplint.live.net.http import Exchange
 
+BODY_PEEK = 64 * 1024  # how much of an SSE stream is read for its first event
 TRANSPORT_ERRORS = {"refused", "reset", "timeout", "protocol", "tls"}
 REDIRECTS = (301, 302, 303, 307, 308)
 PRM_FIELDS = ("resource", "authorization_servers", "scopes_supported", "bearer_methods_supported")
@@ -60,23 +62,53 @@ def body_kind(exchange: Exchange) -> str:
 
 
 def request_facts(exchanges: list[Exchange], signatures: dict[str, Any]) -> list[dict[str, Any]]:
-    """Every request made, with the edge that blocked it if any (once per URL: the
-    invalid-token probe blocked where the first POST was is the same block)."""
+    """Every request made, with the edge that blocked it if any (once per host: the
+    invalid-token probe blocked where the first POST was, or a second discovery URL of
+    the same host, is the same block)."""
     facts, blocked = [], set()
     for exchange in exchanges:
         edge = edge_signature(exchange, signatures) if exchange.answered else None
-        if edge and exchange.url in blocked:
+        if edge and exchange.host in blocked:
             edge = None
         if edge:
-            blocked.add(exchange.url)
+            blocked.add(exchange.host)
         facts.append({**exchange.summary(), "edge": edge,
                       "evidence": exchange.evidence(header=edge)})
     return facts
 
 
-def mcp_post(exchange: Exchange, expects_mcp: bool, signatures: dict[str, Any]) -> dict[str, Any]:
-    """The first contact: the unauthenticated POST of `initialize` to the MCP URL."""
+# JSON-RPC errors only a 2026-07-28 server sends (HeaderMismatch,
+# MissingRequiredClientCapability, UnsupportedProtocolVersion): with -32601 on a 404 (an
+# unknown method), they identify that generation (its backward-compatibility section).
+MODERN_ERRORS = (-32020, -32021, -32022)
+METHOD_NOT_FOUND = -32601
+
+
+def jsonrpc(exchange: Exchange) -> dict[str, Any] | None:
+    """The JSON-RPC message of a response, sent as JSON or as the first SSE event."""
+    kind = body_kind(exchange)
+    if kind == "sse":
+        data = [line[5:].strip() for line in exchange.text(BODY_PEEK).splitlines()
+                if line.startswith("data:")]
+        try:
+            message = json.loads(data[0]) if data else None
+        except (ValueError, RecursionError):
+            message = None
+    elif kind == "json":
+        message, _ = exchange.json()
+    else:
+        message = None
+    if isinstance(message, dict) and message.get("jsonrpc") == "2.0" and (
+            "result" in message or isinstance(message.get("error"), dict)):
+        return message
+    return None
+
+
+def mcp_post(exchange: Exchange, expects_mcp: bool, signatures: dict[str, Any],
+             method: str = "initialize") -> dict[str, Any]:
+    """A first contact: the unauthenticated POST of `method` to the MCP URL."""
     fact: dict[str, Any] = {"at": exchange.at, "url": exchange.url, "status": exchange.status,
+                            "method": method,
                             "outcome": "unanswered" if not exchange.answered else "answered"}
     evidence: dict[str, Any] = {}
     if exchange.answered:
@@ -92,18 +124,71 @@ def mcp_post(exchange: Exchange, expects_mcp: bool, signatures: dict[str, Any]) 
             evidence["header"] = f"location: {location}"
         elif edge:
             fact["outcome"] = "edge-block"
-        reason = _not_mcp_reason(exchange, kind, expects_mcp)
+        message = jsonrpc(exchange)
+        error = message.get("error") if message else None
+        fact["rpc"] = None if message is None else ("error" if error else "result")
+        fact["error_code"] = error.get("code") if isinstance(error, dict) else None
+        reason = None if message else _not_mcp_reason(exchange, kind, expects_mcp, method)
         fact["looks_like_mcp"] = reason is None
         fact["not_mcp_reason"] = reason
+        fact["served"] = _served(exchange, message, method)
         if reason:
             evidence["field"] = reason
+        elif error:
+            evidence["field"] = f"JSON-RPC error {error.get('code')}: {error.get('message')}"
         elif exchange.truncated:
             evidence["field"] = "the body went on past 1 MiB and was cut"
     fact["evidence"] = exchange.evidence(**evidence)
     return fact
 
 
-def _not_mcp_reason(exchange: Exchange, kind: str, expects_mcp: bool) -> str | None:
+def _served(exchange: Exchange, message: dict[str, Any] | None, method: str) -> bool | None:
+    """Whether the answer shows the contact's generation served: None when it cannot
+    tell (a 401: the authorization layer answered before the protocol did)."""
+    if message is None:
+        return None if exchange.status == 401 else False
+    result, error = message.get("result"), message.get("error")
+    if method == "initialize":
+        return isinstance(result, dict) and "protocolVersion" in result
+    if isinstance(result, dict):  # a DiscoverResult names the versions it serves
+        return isinstance(result.get("supportedVersions"), list)
+    code = error.get("code") if isinstance(error, dict) else None
+    return code in MODERN_ERRORS or (code == METHOD_NOT_FOUND and exchange.status == 404)
+
+
+def generations(facts: dict[str, dict[str, Any]], contacts: dict[str, Any],
+                at: str) -> dict[str, Any]:
+    """Which protocol generations the endpoint serves, from both first contacts."""
+    judged = all(f["outcome"] == "answered" for f in facts.values())
+    served = [m for m, f in facts.items() if f.get("served")]
+    unknown = [m for m, f in facts.items() if f.get("served") is None]
+    failing = [m for m in facts if m not in served]
+    mcp_like = [f for f in facts.values() if f.get("looks_like_mcp")]
+    reasons = "; ".join(f"{m} got {f.get('not_mcp_reason')}" for m, f in facts.items())
+    return {
+        "at": at, "judged": judged, "verifiable": not unknown,
+        "looks_like_mcp": bool(mcp_like), "not_mcp_reason": reasons,
+        "served": served,
+        "served_text": (", ".join(f"{m} ({contacts[m]['generation']})" for m in served)
+                        or "neither first contact"),
+        "failing_clients": "; ".join(contacts[m]["clients"] for m in failing),
+        "answers": "; ".join(_answer_text(m, f) for m, f in facts.items()),
+        "evidence": {"url": next(iter(facts.values()))["url"],
+                     "field": "; ".join(_answer_text(m, f) for m, f in facts.items())},
+    }
+
+
+def _answer_text(method: str, fact: dict[str, Any]) -> str:
+    if fact.get("rpc") == "error":
+        return f"{method}: {fact['status']} with JSON-RPC error {fact['error_code']}"
+    if fact.get("rpc") == "result":
+        return f"{method}: {fact['status']} with a result"
+    return f"{method}: {fact.get('status') or fact['evidence'].get('error')}"
+
+
+def _not_mcp_reason(exchange: Exchange, kind: str, expects_mcp: bool,
+                    method: str = "initialize") -> str | None:
+    """Why an answer that holds no JSON-RPC message is not an MCP answer (None: it may be)."""
     if exchange.status in (404, 405):
         return f"{exchange.status} to POST"
     if kind == "html" and exchange.status is not None and exchange.status < 300:
@@ -113,12 +198,9 @@ def _not_mcp_reason(exchange: Exchange, kind: str, expects_mcp: bool) -> str | N
     if expects_mcp and exchange.status == 200:
         if kind == "sse":
             return None
-        body, error = exchange.json()
-        if error is None and isinstance(body, dict) and body.get("jsonrpc") == "2.0":
-            return None
-        return "no JSON-RPC or SSE reply to initialize"
+        return f"no JSON-RPC or SSE reply to {method}"
     if expects_mcp and exchange.status is not None and exchange.status >= 400:
-        return f"{exchange.status} to initialize"
+        return f"{exchange.status} to {method}"
     return None
 
 
@@ -249,14 +331,16 @@ def drift_fact(document: str, declared: dict[str, Any] | None, served: dict[str,
             "evidence": {"url": url}}
 
 
-def slow_facts(exchanges: list[Exchange], budgets: dict[str, float]) -> list[dict[str, Any]]:
-    """The answers that came later than the hosted client waits for that kind of call."""
+def slow_facts(exchanges: list[Exchange], budgets: dict[str, Any]) -> list[dict[str, Any]]:
+    """The answers that came later than the hosted client waits for that kind of call
+    (`budgets`: hosted-client.yaml's budget_seconds)."""
     facts = []
     for exchange in exchanges:
         # The token probe is a refresh, but the endpoint also serves the code exchange,
         # whose budget is the tighter one: a slow probe means a slow login.
-        budget = budgets["token"] if exchange.step == "token-refresh" else (
-            budgets["registration"] if exchange.step == "registration" else budgets["discovery"])
+        kind = {"token-refresh": "token", "registration": "registration"}.get(
+            exchange.step, "discovery")
+        budget = budgets[kind]["value"]
         if exchange.answered and exchange.elapsed_ms > budget * 1000:
             facts.append({"at": exchange.at, "url": exchange.url, "step": exchange.step,
                           "seconds": round(exchange.elapsed_ms / 1000, 1),

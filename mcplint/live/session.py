@@ -38,17 +38,18 @@ class InOrder(Generic[T]):
     leads (it goes out at once), the others once every chain's first request is on the
     wire, so that servers take the requests a chain waits on first."""
 
-    def __init__(self, session: Session, calls: list[Callable[[], T]]) -> None:
+    def __init__(self, session: Session, calls: list[Callable[[], T]],
+                 leading: int = 1) -> None:
         self.session = session
         self.results: list[T | None] = [None] * len(calls)
 
         def run(index: int) -> None:
             self.results[index] = calls[index]()
 
-        self.threads = [spawn(run, 0)] if calls else []
-        if len(calls) > 1:
+        self.threads = [spawn(run, i) for i in range(min(leading, len(calls)))]
+        if len(calls) > leading:
             session.leaders_out.wait(DNS_DEFERRAL)
-            self.threads += [spawn(run, i) for i in range(1, len(calls))]
+            self.threads += [spawn(run, i) for i in range(leading, len(calls))]
 
     def __iter__(self) -> Any:
         """Each result in order, as soon as it is known (None if the deadline came first)."""
@@ -78,9 +79,8 @@ class Session:
         self.client = data["hosted_client"]
         self.started = time.monotonic()
         self.resolvers = Resolvers(options)
-        user_agent = options.user_agent or self.client["user_agent"].format(version=__version__)
         self.fetcher = Fetcher(options, profile, self._ipv4, self.started + options.deadline,
-                               user_agent, tls)
+                               self.headers("mcp")["User-Agent"], tls)
         self.server_url: str = dig(manifest, "server", "url")
         auth = dig(manifest, "auth") or {}
         self.auth = auth if isinstance(auth, dict) else {}
@@ -149,9 +149,22 @@ class Session:
         return self.resolvers.lookup(host, group).result(timeout=self.time_left())
 
     # -- requests and facts -------------------------------------------------------------
-    def fetch(self, step: str, method: str, url: str, at: str, **kwargs: Any) -> Exchange:
+    def headers(self, kind: str, extra: dict[str, str] | None = None) -> dict[str, str]:
+        """The headers the hosted client sends on this kind of request (hosted-client.yaml):
+        its agent (or --user-agent), Accept and protocol headers, then `extra`."""
+        request = self.client["requests"][kind]
+        agent = self.options.user_agent or request["user_agent"]["value"].format(
+            version=__version__)
+        return {"User-Agent": agent, "Accept": request["accept"]["value"],
+                **request["headers"]["value"], **(extra or {})}
+
+    def fetch(self, step: str, method: str, url: str, at: str, kind: str, *,
+              headers: dict[str, str] | None = None, body: bytes = b"") -> Exchange:
+        """One request of a kind hosted-client.yaml describes (`mcp`, `discovery`,
+        `registration`, `token`), with that kind's headers plus `headers`."""
         self.note_url(url, at)
-        exchange = self.fetcher.fetch(step, method, url, at, **kwargs)
+        exchange = self.fetcher.fetch(step, method, url, at, headers=self.headers(kind, headers),
+                                      body=body)
         if self.options.progress:
             outcome = exchange.status if exchange.status is not None else exchange.error
             print(f"  {method} {url} -> {outcome} ({exchange.elapsed_ms:.0f} ms)",
@@ -178,6 +191,7 @@ class Session:
     def time_left(self) -> float:
         return max(0.0, self.started + self.options.deadline - time.monotonic())
 
-    def in_order(self, calls: list[Callable[[], T]]) -> InOrder[T]:
-        return InOrder(self, calls)
+    def in_order(self, calls: list[Callable[[], T]], leading: int = 1) -> InOrder[T]:
+        """`calls` concurrently, the first `leading` of them at once (InOrder)."""
+        return InOrder(self, calls, leading)
 

@@ -54,7 +54,8 @@ class Verification:
         # The first request of each chain goes out first; the requests nothing waits on (the
         # invalid-token probe, the other metadata candidates) once those are on the wire, so
         # that the servers take them after the ones the chains wait on.
-        posts = 1 if looks_like_url(s.server_url) else 0  # else the MCP chains send nothing
+        # Both first contacts lead (else the MCP chains send nothing: no URL).
+        posts = len(first_contact.STEPS) if looks_like_url(s.server_url) else 0
         candidates = len(as_metadata_urls(s.issuer)) if s.issuer else 0
         chains = [spawn(self._mcp_chain)]
         if s.issuer:
@@ -63,7 +64,8 @@ class Verification:
         s.leaders_out.set()
         if s.oauth:
             chains.append(spawn(first_contact.invalid_token, s))
-        s.fetcher.wait_settled(posts * (1 + int(s.oauth)) + candidates, DNS_DEFERRAL)
+        invalid_token = 1 if posts and s.oauth else 0
+        s.fetcher.wait_settled(posts + invalid_token + candidates, DNS_DEFERRAL)
         if on_way is not None:
             on_way()
         s.start_deferred_dns()
@@ -97,7 +99,7 @@ class Verification:
         s = self.session
         if not looks_like_url(s.server_url):
             return
-        challenge = first_contact.first_post(s)
+        challenge = first_contact.first_contacts(s)
         if challenge is None:
             return
         document = prm.discover(s, challenge["resource_metadata"])

@@ -22,8 +22,7 @@ def discover(session: Session, issuer: str,
 
     def fetch(url: str) -> Callable[[], tuple[Exchange, dict[str, Any]]]:
         def call() -> tuple[Exchange, dict[str, Any]]:
-            exchange = session.fetch("as-metadata", "GET", url, session.at_issuer,
-                                     headers={"Accept": "application/json"})
+            exchange = session.fetch("as-metadata", "GET", url, session.at_issuer, "discovery")
             return exchange, evidence.document_fetch(exchange)
         return call
 

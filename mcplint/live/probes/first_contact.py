@@ -12,6 +12,7 @@ from mcplint import __version__
 from mcplint.errors import UsageError
 from mcplint.facts.urls import looks_like_url
 from mcplint.live import evidence
+from mcplint.live.net.http import Exchange
 
 if TYPE_CHECKING:
     from mcplint.live.session import Session
@@ -37,29 +38,60 @@ def credentials(session: Session) -> dict[str, str]:
     return values
 
 
-def _headers(session: Session) -> dict[str, str]:
-    return {"Content-Type": "application/json",
-            "Accept": "application/json, text/event-stream", **session.credentials}
+DISCOVER, INITIALIZE = "server/discover", "initialize"
+STEPS = {DISCOVER: "mcp-discover", INITIALIZE: "mcp-post"}
 
 
-def _initialize(session: Session) -> bytes:
-    return json.dumps({
-        "jsonrpc": "2.0", "id": 1, "method": "initialize",
-        "params": {"protocolVersion": session.client["protocol_version"], "capabilities": {},
-                   "clientInfo": {"name": "mcplint", "version": __version__}},
-    }).encode()
+def _body(session: Session, method: str) -> bytes:
+    """The first contact `method` of its generation (hosted-client.yaml `contacts`)."""
+    client_info = {"name": "mcplint", "version": __version__}
+    if method == DISCOVER:
+        version = session.client["contacts"][DISCOVER]["generation"]
+        params: dict[str, Any] = {"_meta": {
+            "io.modelcontextprotocol/protocolVersion": version,
+            "io.modelcontextprotocol/clientInfo": client_info,
+            "io.modelcontextprotocol/clientCapabilities": {}}}
+    else:
+        params = {"protocolVersion":
+                  session.client["contacts"][INITIALIZE]["protocol_version"]["value"],
+                  "capabilities": {}, "clientInfo": client_info}
+    return json.dumps({"jsonrpc": "2.0", "id": 1, "method": method, "params": params}).encode()
 
 
-def first_post(session: Session) -> dict[str, Any] | None:
-    """POST the first contact; record what came back. The challenge if it was a 401 the
-    OAuth chain goes on from, else None."""
-    post = session.fetch("mcp-post", "POST", session.server_url, session.at_server,
-                         headers=_headers(session), body=_initialize(session))
+def _contact_headers(session: Session, method: str) -> dict[str, str]:
+    headers = session.client["contacts"][method].get("headers")
+    return {**(headers["value"] if headers else {}), **session.credentials}
+
+
+def _contact(session: Session, method: str) -> Exchange:
+    return session.fetch(STEPS[method], "POST", session.server_url, session.at_server,
+                             "mcp", headers=_contact_headers(session, method),
+                             body=_body(session, method))
+
+
+def first_contacts(session: Session) -> dict[str, Any] | None:
+    """Both generations' first contacts at once: `server/discover` with the 2026-07-28
+    headers and `initialize` of 2025-11-25. Records what each got and which generations
+    the endpoint serves; returns the challenge the OAuth chain goes on from (the
+    `initialize` POST's 401, as before the 2026-07-28 generation), else None."""
+    methods = (DISCOVER, INITIALIZE)
+    contacts = session.in_order([lambda m=m: _contact(session, m) for m in methods],
+                                leading=len(methods)).finish()
+    answered = {m: c for m, c in zip(methods, contacts) if c is not None}
+    post = answered.get(INITIALIZE)
+    if post is None:  # the deadline passed before the thread could record anything
+        return None
     if session.infer_auth and post.answered and post.status != 401:
         session.auth_type, session.oauth = "none", False  # an open server, as far as we know
     expects_mcp = session.auth_type == "none" or bool(session.credentials)
-    fact = evidence.mcp_post(post, expects_mcp, session.data["edge_signatures"])
-    session.set(("mcp", "post"), fact)
+    signatures = session.data["edge_signatures"]
+    facts = {m: evidence.mcp_post(e, expects_mcp, signatures, m) for m, e in answered.items()}
+    session.set(("mcp", "post"), facts[INITIALIZE])
+    if DISCOVER in facts:
+        session.set(("mcp", "discover"), facts[DISCOVER])
+        session.set(("mcp", "generations"), evidence.generations(
+            facts, session.client["contacts"], session.at_server))
+    fact = facts[INITIALIZE]
     if not session.oauth or fact["outcome"] != "answered" or post.status != 401:
         return None
     challenge = evidence.challenge(post)
@@ -71,8 +103,8 @@ def invalid_token(session: Session) -> None:
     """A malformed bearer token: the server must answer 401 with a Bearer challenge."""
     if not looks_like_url(session.server_url):
         return
-    headers = {**_headers(session), "Authorization": _INVALID_TOKEN}
+    headers = {**_contact_headers(session, INITIALIZE), "Authorization": _INVALID_TOKEN}
     exchange = session.fetch("invalid-token", "POST", session.server_url, session.at_server,
-                             headers=headers, body=_initialize(session))
+                             "mcp", headers=headers, body=_body(session, INITIALIZE))
     if exchange.answered:
         session.set(("mcp", "invalid_token"), evidence.invalid_token(exchange))

@@ -19,8 +19,7 @@ def discover(session: Session, hint: str | None) -> dict[str, Any] | None:
     candidates += [u for u in prm_urls(session.server_url) if u not in candidates]
     attempts, found = [], None
     for url in candidates:
-        exchange = session.fetch("prm", "GET", url, session.at_server,
-                                 headers={"Accept": "application/json"})
+        exchange = session.fetch("prm", "GET", url, session.at_server, "discovery")
         attempt = evidence.document_fetch(exchange)
         attempts.append(attempt)
         if exchange.status == 200:

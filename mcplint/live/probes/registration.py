@@ -24,8 +24,7 @@ def register(session: Session, document: dict[str, Any]) -> str | None:
         "response_types": ["code"], "token_endpoint_auth_method": "none",
     }).encode()
     exchange = session.fetch("registration", "POST", url, session.at_registration,
-                             headers={"Content-Type": "application/json",
-                                      "Accept": "application/json"}, body=body)
+                             "registration", body=body)
     session.slow.append(exchange)
     fact = evidence.registration_fact(session.at_registration, exchange)
     session.set(("registration",), fact)

@@ -33,9 +33,7 @@ def refresh(session: Session, document: dict[str, Any], registered: str | None) 
     form = {"grant_type": "refresh_token", "refresh_token": _PROBE_REFRESH_TOKEN,
             "client_id": client_id,
             "resource": canonical(session.server_url) or session.server_url}
-    exchange = session.fetch("token-refresh", "POST", url, session.at_issuer,
-                             headers={"Content-Type": "application/x-www-form-urlencoded",
-                                      "Accept": "application/json"},
+    exchange = session.fetch("token-refresh", "POST", url, session.at_issuer, "token",
                              body=urlencode(form).encode())
     session.slow.append(exchange)
     session.set(("token",), evidence.token_fact(session.at_issuer, url, exchange, kind))
