@@ -21,6 +21,7 @@ EXPECTED: dict[str, set[str]] = {
     "healthy": set(), "open-healthy": set(),
     "generation-legacy-only": {"MCP111"}, "generation-new-only": {"MCP109"},
     "edge-bot-discovery": {"MCP307"},
+    "hint-relative": {"MCP415"}, "hint-404": {"MCP415"},
     "dns-private": {"MCP201"}, "dns-cgnat": {"MCP201"}, "dns-linklocal": {"MCP201"},
     "dns-loopback": {"MCP201"}, "dns-mixed": {"MCP202"}, "dns-v6only": {"MCP203"},
     "dns-nxdomain": {"MCP204"}, "dns-split": {"MCP205"},

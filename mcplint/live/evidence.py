@@ -265,6 +265,25 @@ def prm_fact(at: str, attempts: list[dict[str, Any]],
     return fact
 
 
+def hint_fact(at: str, hint: str, attempt: dict[str, Any] | None) -> dict[str, Any]:
+    """The challenge's resource_metadata: clients fetch it and nothing else, so it must be
+    an absolute https URL answering 200 with a JSON object. Not judged when the request
+    could not go out for DNS or address reasons (the MCP2xx rules say why)."""
+    reason = None
+    judged = True
+    if attempt is None:
+        reason = "is not an absolute URL"
+    elif not hint.lower().startswith("https://"):
+        reason = "is not an https URL"
+    elif attempt["error"] in ("dns", "not-public", "deadline"):
+        judged = False
+    elif attempt["status"] != 200:  # a 200 with a bad document is MCP406's
+        reason = f"answers {attempt['status'] or attempt['error']}"
+    return {"at": at, "url": hint, "judged": judged, "ok": reason is None, "reason": reason,
+            "evidence": {"url": hint, "status": attempt["status"] if attempt else None,
+                         "field": f"resource_metadata: {hint}"}}
+
+
 def as_fact(at: str, issuer: str, urls: list[str],
             results: list[tuple[Exchange, dict[str, Any]]],
             found: tuple[Exchange, dict[str, Any]] | None) -> dict[str, Any]:

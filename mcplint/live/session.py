@@ -53,14 +53,15 @@ class InOrder(Generic[T]):
 
     def __iter__(self) -> Any:
         """Each result in order, as soon as it is known (None if the deadline came first)."""
+        # Each request ends by the deadline; the grace lets it record how it ended.
         for index, thread in enumerate(self.threads):
-            thread.join(self.session.time_left())
+            thread.join(self.session.time_left() + GRACE)
             yield self.results[index]
 
     def finish(self) -> list[T | None]:
         """Every result, once every call has ended (or the deadline has passed)."""
         for thread in self.threads:
-            thread.join(self.session.time_left())
+            thread.join(self.session.time_left() + GRACE)
         return self.results
 
 

@@ -31,5 +31,8 @@ def discover(session: Session, hint: str | None) -> dict[str, Any] | None:
             "resource_metadata", session.declared.get("resource_metadata"),
             found[1].get("document"), found[0].url))
     fact = evidence.prm_fact(session.at_server, attempts, found)
+    if hint is not None:  # the hint is authoritative (2026-07-28): judged on its own
+        fact["hint"] = evidence.hint_fact(session.at_server, hint,
+                                          attempts[0] if candidates[:1] == [hint] else None)
     session.set(("prm",), fact)
     return fact.get("document")
