@@ -75,12 +75,6 @@ def run_once(command: list[str], cwd: Path | None = None,
     return elapsed, usage.ru_maxrss, os.waitstatus_to_exitcode(status)
 
 
-def median_time(command: list[str], runs: int, warmup: int = 3) -> float:
-    for _ in range(warmup):
-        run_once(command)
-    return statistics.median(run_once(command)[0] for _ in range(runs))
-
-
 def cold_start(runs: int) -> tuple[list[str], float]:
     """The section's lines, and the median of `mcplint --version` (the machine's pace)."""
     commands = {

@@ -13,8 +13,9 @@ import click
 
 from mcplint import __version__
 from mcplint.errors import ExitCode
+from mcplint.policy.catalog import PROFILES
 
-FORMAT_CHOICES = ("text", "json", "sarif", "github", "junit", "markdown")
+FORMAT_CHOICES = ("text", "json", "sarif", "github", "gitlab", "junit", "markdown")
 
 
 def _version_text() -> str:
@@ -53,7 +54,7 @@ def report_options(command: Callable[..., Any]) -> Callable[..., Any]:
                           "several reports in one run."),
         click.option("--output", "outputs", multiple=True, type=click.Path(dir_okay=False),
                      help="Write the report to FILE (atomically) instead of stdout."),
-        click.option("--profile", type=click.Choice(("claude-ai", "spec", "local")),
+        click.option("--profile", type=click.Choice(PROFILES),
                      help="Rule set: claude-ai (default), spec, local. Overrides the manifest's "
                           "and the config's."),
         click.option("--select", multiple=True, metavar="CODES",
@@ -68,6 +69,10 @@ def report_options(command: Callable[..., Any]) -> Callable[..., Any]:
         click.option("--config", "config_file", type=click.Path(dir_okay=False, exists=True),
                      help="Use this config file instead of looking for one."),
         click.option("--no-config", is_flag=True, help="Ignore configuration files."),
+        click.option("--root", type=click.Path(file_okay=False, exists=True),
+                     help="Name files in reports relative to this folder (default: "
+                          "$GITHUB_WORKSPACE or $CI_PROJECT_DIR, else the repository's top "
+                          "level, else the current folder)."),
         click.option("--force-exclude", is_flag=True,
                      help="Apply the config's excludes to paths named on the command line too."),
         click.option("--baseline", type=click.Path(dir_okay=False),
@@ -87,8 +92,16 @@ def report_options(command: Callable[..., Any]) -> Callable[..., Any]:
     return command
 
 
+ALLOW_NO_MANIFEST = click.option(
+    "--allow-no-manifest", is_flag=True,
+    help="Exit 0 with one line when no manifest is found (the pre-commit hooks pass it, for "
+         "repositories that have none yet); without it, that is exit 2.")
+
+
 def _fail(message: str) -> None:
-    click.echo(f"mcplint: error: {message}", err=True)
+    from mcplint.report.escape import visible  # messages quote manifests: one visible line
+
+    click.echo(f"mcplint: error: {visible(message)}", err=True)
     sys.exit(ExitCode.USAGE)
 
 
@@ -110,7 +123,9 @@ def run_guarded(verbose: int, action: Callable[[], int]) -> None:
     except Exception as error:  # an internal error: one line, the traceback only with -v
         if verbose:
             raise
-        click.echo(f"mcplint: internal error: {type(error).__name__}: {error} "
+        from mcplint.report.escape import visible
+
+        click.echo(f"mcplint: internal error: {type(error).__name__}: {visible(error)} "
                    "(run with -v for the traceback)", err=True)
         sys.exit(ExitCode.USAGE)
     sys.exit(code)
@@ -119,11 +134,16 @@ def run_guarded(verbose: int, action: Callable[[], int]) -> None:
 @main.command()
 @click.argument("paths", nargs=-1, type=click.Path())
 @report_options
+@click.option("--stdin-filename", metavar="PATH",
+              help="With '-' as the path: the name of the manifest read from standard input "
+                   "(findings carry it; references and the config are found from its folder).")
+@ALLOW_NO_MANIFEST
 def check(paths: tuple[str, ...], **options: Any) -> None:
     """Check manifests statically (never touches the network).
 
     With no PATHS, checks every mcp-connector.yaml/.yml and *.mcp-connector.yaml/.yml below
-    the current folder, skipping hidden folders and what .gitignore ignores.
+    the current folder, skipping hidden folders and what .gitignore ignores. With '-', reads
+    one manifest from standard input (an editor's buffer), named by --stdin-filename.
 
     \b
     Examples:
@@ -131,6 +151,7 @@ def check(paths: tuple[str, ...], **options: Any) -> None:
       mcplint check deploy/mcp-connector.yaml --format json --output report.json
       mcplint check --select MCP3 --fail-on warning
       mcplint check --profile local dev.mcp-connector.yaml
+      mcplint check - --stdin-filename deploy/mcp-connector.yaml < buffer.yaml
     """
     from mcplint.commands import run as runner
 
@@ -162,7 +183,10 @@ def live_options(command: Callable[..., Any]) -> Callable[..., Any]:
                      help="Also try a DCR registration (creates a client on the server)."),
         click.option("--send-credentials", is_flag=True,
                      help="With auth.type static-headers, send the declared headers (values "
-                          "from the environment)."),
+                          "from the environment variables --credential-env names)."),
+        click.option("--credential-env", multiple=True, metavar="VAR",
+                     help="An environment variable auth.headers may name as ${VAR} with "
+                          "--send-credentials; repeatable. No other variable is read."),
         click.option("--record", type=click.Path(dir_okay=False),
                      help="Write every request and response (secrets redacted) to FILE as JSON."),
     ]
@@ -175,6 +199,7 @@ def live_options(command: Callable[..., Any]) -> Callable[..., Any]:
 @click.argument("paths", nargs=-1, type=click.Path())
 @report_options
 @live_options
+@ALLOW_NO_MANIFEST
 def verify(paths: tuple[str, ...], **options: Any) -> None:
     """Check manifests statically, then against their live endpoints.
 
@@ -221,7 +246,7 @@ def probe(url: str, **options: Any) -> None:
 @click.option("--from", "from_url", metavar="URL",
               help="Fill the manifest in from live discovery of this MCP URL (issuer, "
                    "registration methods, scopes, hosts).")
-@click.option("--profile", type=click.Choice(("claude-ai", "spec", "local")),
+@click.option("--profile", type=click.Choice(PROFILES),
               help="With --from: the profile whose address rules apply while probing.")
 @live_options
 def init(output: str, from_url: str | None, **options: Any) -> None:
@@ -252,7 +277,8 @@ def init(output: str, from_url: str | None, **options: Any) -> None:
 @click.option("--format", "format_name", type=click.Choice(("text", "json")), default="text",
               show_default=True)
 def rules(format_name: str) -> None:
-    """List the rule catalog: code, name, severity, modes, profiles, symptom.
+    """List the rule catalog: code, name, severity, modes, symptom, what is new or changed in
+    this catalog version, profiles.
 
     \b
     Examples:
@@ -262,20 +288,24 @@ def rules(format_name: str) -> None:
     import json
 
     from mcplint.findings import SYMPTOMS
-    from mcplint.policy.catalog import load_builtin
+    from mcplint.policy.catalog import CATALOG_VERSION, load_builtin
 
     catalog = load_builtin()
     ordered = sorted(catalog.rules.values(), key=lambda r: r.code)
     if format_name == "json":
         rows = [{"code": r.code, "name": r.name, "severity": r.severity, "modes": list(r.modes),
                  "profiles": list(r.profiles), "symptom": r.symptom,
-                 "symptom_text": SYMPTOMS[r.symptom], "summary": r.summary} for r in ordered]
+                 "symptom_text": SYMPTOMS[r.symptom], "summary": r.summary,
+                 "added": r.added, "changed": r.changed, "catalog_change": r.news or None}
+                for r in ordered]
         click.echo(json.dumps(rows, indent=2))
         return
-    click.echo(f"{'code':<7} {'name':<34} {'severity':<8} {'mode':<4} {'symptom':<7} profiles")
+    column = f"v{CATALOG_VERSION}"  # new or changed in this catalog version
+    click.echo(f"{'code':<7} {'name':<34} {'severity':<8} {'mode':<4} {'symptom':<7} "
+               f"{column:<7} profiles")
     for r in ordered:
         click.echo(f"{r.code:<7} {r.name:<34} {r.severity:<8} {r.mode_label:<4} "
-                   f"{r.symptom:<7} {','.join(r.profiles)}")
+                   f"{r.symptom:<7} {r.news:<7} {','.join(r.profiles)}")
 
 
 @main.command()

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import os
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from mcplint.load.sourcemap import Span
@@ -19,6 +21,7 @@ SYMPTOMS = {
 }
 
 
+# Plain classes, not dataclasses: `check` loads this module at start-up (README, Development).
 class Location:
     """A place in a file; `file` is None for findings about a URL with no manifest (probe)."""
 
@@ -88,9 +91,26 @@ def value_hash(value: Any) -> str:
     return hashlib.sha256(json.dumps(value, sort_keys=True, default=str).encode()).hexdigest()[:16]
 
 
+def from_root(file: str, root: Path | None) -> str:
+    """A reported path as reports name it: relative to the repository root (forward
+    slashes), so that annotations and fingerprints mean the same from any folder; a file
+    outside the root keeps its absolute path. Without a root, the path as given; a URL
+    (what `probe` reports on) as it is."""
+    if "://" in file:
+        return file
+    if root is None:
+        return os.path.normpath(file).replace(os.sep, "/")
+    absolute = os.path.abspath(file)
+    try:
+        relative = os.path.relpath(absolute, root)
+    except ValueError:  # another drive on Windows
+        return absolute
+    return absolute if relative.startswith("..") else relative.replace(os.sep, "/")
+
+
 def fingerprint(code: str, file: str | None, pointer: str, hashed_value: str) -> str:
-    """Stable across edits elsewhere in the file: code, file, pointer and the value's hash,
-    never the line."""
+    """Stable across edits elsewhere in the file: code, file (relative to the repository
+    root, see from_root), pointer and the value's hash, never the line."""
     import hashlib
 
     key = f"{code}\0{file or ''}\0{pointer}\0{hashed_value}"

@@ -4,12 +4,13 @@ suppressions. `verify` adds live facts to the same evaluation."""
 from __future__ import annotations
 
 import fnmatch
+import os
 from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
 from mcplint.config.settings import Settings, expand_selectors, selected_codes
-from mcplint.findings import FileResult, Finding, Location, make_finding
+from mcplint.findings import FileResult, Finding, Location, fingerprint, from_root, make_finding
 from mcplint.load import documents as docs_module
 from mcplint.load import schemacheck
 from mcplint.load.sourcemap import FILE_START, SourceMap
@@ -46,6 +47,8 @@ class Linter:
         self.mode = mode
         self.live = live
         self._schema_tests: dict[int, Callable[[Any], bool]] = {}
+        # Content read elsewhere that stands for a file's (`check -`: standard input).
+        self.sources: dict[Path, bytes] = {}
 
     # -- findings from the stages before the policies ------------------------------------
     def _finding(self, code: str, message: str, location: Location, value: Any = None,
@@ -92,7 +95,12 @@ class Linter:
     def load(self, path: Path, display: str) -> tuple[Loaded | None, list[Finding]]:
         """The manifest, if it loaded as a mapping of a known version; None when nothing
         more can be checked."""
-        loaded = load_file(path)
+        try:
+            loaded = load_file(path, raw=self.sources.get(path))
+        except OSError as error:  # gone or unreadable since it was found: this file only
+            loaded = Loaded(problems=[Problem(
+                "MCP001", f"the file cannot be read: {error.strerror or error}", FILE_START)],
+                fatal=True)
         findings = [self._problem_finding(p, display, display) for p in loaded.problems]
         if loaded.fatal:
             return None, findings
@@ -202,11 +210,19 @@ class Linter:
         selected -= self._per_file_ignores(display)
         ran = frozenset(c for c in selected if self._runs_in_mode(self.catalog.rules[c]))
         # Overriding applies only between rules that ran: a rule the profile, the selection
-        # or the config leaves out never hides another's finding (spec: "one root cause").
-        findings = drop_overridden([f for f in findings if f.code in ran], self.catalog.rules)
-        findings = [self._with_severity(f) for f in findings]
+        # or the config leaves out never hides another's finding ("one root cause").
+        findings = [f for f in findings
+                    if f.code in ran and not self._ignored_in_document(f, display)]
+        findings = [self._with_severity(f) for f in drop_overridden(findings, self.catalog.rules)]
         if not self.settings.no_suppress:
             findings = self._suppress(findings, texts, display, ran)
+            if self.settings.suppress:
+                findings = [self._config_suppressed(f) for f in findings]
+        root = self.settings.report_root
+        for finding in findings:  # the identity of a finding is the same from any folder
+            if finding.file is not None:
+                finding.fingerprint = fingerprint(finding.code, from_root(finding.file, root),
+                                                  finding.location.pointer, finding.value_hash)
         findings.sort(key=Finding.sort_key)
         return FileResult(display, findings, rules_run=ran)
 
@@ -214,14 +230,35 @@ class Linter:
         severity = self.settings.severity.get(finding.code)
         return finding.with_(severity=severity) if severity else finding
 
-    def _per_file_ignores(self, display: str) -> set[str]:
+    def _per_file_ignores(self, path: str) -> set[str]:
+        """Codes per-file-ignores leave out in `path` (a manifest, or a document it uses);
+        globs are relative to the folder of the config that sets them."""
         codes: set[str] = set()
-        shown = self.settings.relative(display)  # globs are relative to the config's folder
+        shown = self.settings.relative(path, self.settings.rules_root)
         for glob, selectors in self.settings.per_file_ignores.items():
             if fnmatch.fnmatch(shown, glob) or fnmatch.fnmatch(Path(shown).name, glob):
                 codes |= expand_selectors(self.catalog, selectors,
                                           self.settings.origin("per-file-ignores"))
         return codes
+
+    def _ignored_in_document(self, finding: Finding, display: str) -> bool:
+        """A finding in a referenced document whose path per-file-ignores names (those of
+        the manifest's own path leave its rules out altogether, in finish)."""
+        if not self.settings.per_file_ignores or finding.file in (None, display):
+            return False
+        assert finding.file is not None
+        return finding.code in self._per_file_ignores(finding.file)
+
+    def _config_suppressed(self, finding: Finding) -> Finding:
+        """The config's `suppress` list: single findings, by file, pointer and code (the
+        way to suppress one in a JSON document, which has no comments)."""
+        if finding.suppression is not None or finding.file is None:
+            return finding
+        file = os.path.normpath(os.path.abspath(finding.file))
+        for entry in self.settings.suppress:
+            if entry.covers(finding.code, file, finding.location.pointer):
+                return finding.with_(suppression={"kind": "config", "reason": entry.reason})
+        return finding
 
     def _lookup(self, name: str) -> str | None:
         rule = self.catalog.lookup(name)
@@ -239,7 +276,8 @@ class Linter:
                 about_suppressions.append(self._finding(
                     "MCP006", f"'{name}' in this suppression is not a rule code or name "
                     "(see `mcplint rules`)", Location(file, "", directive.span), name, manifest))
-        findings = [_apply(directives, f) for f in findings]
+        former = self.catalog.split_from
+        findings = [_apply(directives, f, former) for f in findings]
         for file, found in directives.items():
             for directive in found:
                 for name, code in directive.codes.items():
@@ -250,14 +288,20 @@ class Linter:
                             Location(file, "", directive.span), f"{directive.kind}={name}",
                             manifest))
         # A file-wide disable may silence MCP005/MCP006 too.
-        return findings + [_apply(directives, f) for f in about_suppressions if f.code in ran]
+        return findings + [_apply(directives, f, former) for f in about_suppressions
+                           if f.code in ran]
 
 
-def _apply(directives: dict[str, list[suppressions.Directive]], finding: Finding) -> Finding:
+def _apply(directives: dict[str, list[suppressions.Directive]], finding: Finding,
+           former: dict[str, str]) -> Finding:
+    """The finding, suppressed if a directive names its code, or the code it was split from
+    (a suppression of MCP510 written for catalog 1 also covers MCP516)."""
+    codes = (finding.code, former[finding.code]) if finding.code in former else (finding.code,)
     for directive in directives.get(finding.file or "", ()):
-        if directive.covers(finding.code, finding.line):
-            directive.used.add(finding.code)
-            return finding.with_(suppression={"kind": "inline", "reason": directive.reason})
+        for code in codes:
+            if directive.covers(code, finding.line):
+                directive.used.add(code)
+                return finding.with_(suppression={"kind": "inline", "reason": directive.reason})
     return finding
 
 

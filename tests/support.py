@@ -16,7 +16,7 @@ from typing import Any
 from livestack.env import REPO_ROOT, child_env, venv_script
 
 DATA = REPO_ROOT / "tests" / "data"
-CATALOG_VERSION = 1  # the catalog fixture the built-in policies must match
+CATALOG_VERSION = 2  # the catalog fixture the built-in policies must match
 MARKER = re.compile(r"#\s*<-\s*([A-Z]+[0-9]{3})")
 MEMORY_LIMIT = 1024 * 1024 * 1024  # 1 GiB of address space for each mcplint child
 

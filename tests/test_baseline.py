@@ -48,12 +48,12 @@ def test_file_format_is_stable_and_line_free(broken: Path) -> None:
     one = (broken / "one.json").read_text()
     assert one == (broken / "two.json").read_text()
     document = json.loads(one)
-    assert document["mcplint_baseline"] == 1
+    assert document["mcplint_baseline"] == 2  # format 2: keyed by manifest, file, fingerprint
     entry = next(e for e in document["findings"] if e["code"] == "MCP601")
     assert entry["file"] == "broken/mcp-connector.yaml"
     assert entry["pointer"] == "/auth/audience"
     assert entry["manifest"] == "broken/mcp-connector.yaml"
-    assert set(entry) == {"code", "file", "pointer", "value", "manifest", "message"}
+    assert set(entry) == {"code", "file", "pointer", "fingerprint", "manifest", "message"}
     assert '"line"' not in one
 
 
@@ -129,10 +129,12 @@ def test_inline_suppressions_are_not_recorded(tmp_path: Path) -> None:
 @pytest.mark.parametrize(("content", "expected"), [
     (None, "mcplint: error: --baseline: nothing.json does not exist (record one with "
            "--write-baseline FILE)\n"),
-    ("[]", "mcplint: error: nothing.json: not a baseline file of format 1"),
+    ("[]", "mcplint: error: nothing.json: not a baseline file of format 1 or 2"),
     ("{", "mcplint: error: nothing.json: not a baseline file ("),
     ('{"mcplint_baseline": 1, "findings": [{"code": "MCP104"}]}',
      "mcplint: error: nothing.json: findings[0] needs code, file, pointer and value strings\n"),
+    ('{"mcplint_baseline": 2, "findings": [{"code": "MCP104", "file": "x.yaml"}]}',
+     "mcplint: error: nothing.json: findings[0] needs code, file and fingerprint strings\n"),
 ])
 def test_bad_baseline_files(broken: Path, content: str | None, expected: str) -> None:
     if content is not None:

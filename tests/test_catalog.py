@@ -7,9 +7,12 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
-from support import REPO_ROOT, catalog_fixture, run_mcplint
+from support import (
+    DATA, REPO_ROOT, catalog_fixture, run_json, run_mcplint, valid_sarif, write_files,
+)
 
 from mcplint.commands.explain import render
 from mcplint.policy.catalog import load_builtin
@@ -111,4 +114,37 @@ def test_every_manifest_field_has_a_description() -> None:
 def test_version_output() -> None:
     completed = run_mcplint("--version")
     assert completed.returncode == 0
-    assert completed.stdout.strip() == "mcplint 0.1.0 (rule catalog 1, manifest format 1)"
+    assert completed.stdout.strip() == "mcplint 0.1.0 (rule catalog 2, manifest format 1)"
+
+
+def test_reports_name_the_catalog_version(tmp_path: Path) -> None:
+    write_files(tmp_path, {"mcp-connector.yaml": "version: 1\nserver:\n  url: https://mcp.acme.com/mcp\n"
+                           "auth:\n  type: none\nhosts:\n  mcp.acme.com: {}\n"})
+    _, report = run_json("check", cwd=tmp_path)
+    assert report["tool"]["catalog_version"] == "2"
+    sarif = valid_sarif(run_mcplint("check", "--format", "sarif", cwd=tmp_path).stdout)
+    assert sarif["runs"][0]["tool"]["driver"]["properties"]["catalogVersion"] == "2"
+
+
+def test_rules_marks_what_is_new_or_changed_in_catalog_2() -> None:
+    """New: the codes catalog 1 lacks; changed: those the v2 fixture lists (severity, profile
+    or meaning changed)."""
+    v1, v2 = catalog_fixture(1), json.loads((DATA / "catalog-v2.json").read_text())
+    new = set(SPEC) - set(v1)
+    assert new == {"MCP009", "MCP109", "MCP110", "MCP111", "MCP311", "MCP414", "MCP415",
+                   "MCP416", "MCP516", "MCP517", "MCP518", "MCP519", "MCP520", "MCP608"}
+    listed = {row["code"]: row for row in json.loads(run_mcplint("rules", "--format", "json").stdout)}
+    for code, row in listed.items():
+        expected = "new" if code in new else "changed" if code in v2["changed"] else None
+        assert row["catalog_change"] == expected, code
+    text = run_mcplint("rules").stdout.splitlines()
+    assert text[0].split()[5] == "v2"
+    marked = {line.split()[0]: line.split()[5] for line in text[1:] if len(line.split()) == 7}
+    assert marked == {code: row["catalog_change"] for code, row in listed.items()
+                      if row["catalog_change"]}
+
+
+def test_h_marked_rules_run_only_outside_claude_ai() -> None:
+    rules = load_builtin().rules
+    for code in ("MCP518", "MCP519"):
+        assert rules[code].profiles == ("spec", "local"), code

@@ -63,15 +63,16 @@ def test_json_report_matches_its_schema(examples: Path) -> None:
 
 
 def test_fail_on_and_select_and_ignore(tmp_path: Path) -> None:
-    write_files(tmp_path, {"mcp-connector.yaml": _manifest("https://mcp.acme.com:8443/mcp")})
-    assert run_mcplint("check", cwd=tmp_path).returncode == 0  # MCP104 is a warning
+    # A legacy SSE URL is MCP105, a warning (catalog 1's example, port 8443, is an error in 2).
+    write_files(tmp_path, {"mcp-connector.yaml": _manifest("https://mcp.acme.com/sse")})
+    assert run_mcplint("check", cwd=tmp_path).returncode == 0  # MCP105 is a warning
     assert run_mcplint("check", "--fail-on", "warning", cwd=tmp_path).returncode == 1
     assert run_mcplint("check", "--fail-on", "never", "--select", "MCP1", cwd=tmp_path).returncode == 0
-    _, report = run_json("check", "--select", "url-nonstandard-port", cwd=tmp_path)
-    assert [f["code"] for f in report["findings"]] == ["MCP104"]
+    _, report = run_json("check", "--select", "transport-sse-deprecated", cwd=tmp_path)
+    assert [f["code"] for f in report["findings"]] == ["MCP105"]
     _, report = run_json("check", "--ignore", "MCP1", cwd=tmp_path)
     assert report["findings"] == []
-    assert "MCP104" not in report["files"][0]["rules_run"]
+    assert "MCP105" not in report["files"][0]["rules_run"]
 
 
 def test_unknown_selector_is_a_usage_error(tmp_path: Path) -> None:

@@ -11,8 +11,10 @@ import jsonschema
 import pytest
 from support import REPO_ROOT, run_json, run_mcplint, write_files
 
-PORT_8443 = ("version: 1\nserver:\n  url: https://mcp.acme.com:8443/mcp\nauth:\n  type: none\n"
-             "hosts:\n  mcp.acme.com: {}\n")  # MCP104 (warning) on line 3, nothing else
+# MCP105 (a warning) on line 3, nothing else. (Catalog 1's example was a server on port 8443,
+# MCP104, which catalog 2 made an error.)
+SSE_URL = ("version: 1\nserver:\n  url: https://mcp.acme.com/sse\nauth:\n  type: none\n"
+           "hosts:\n  mcp.acme.com: {}\n")
 
 
 def codes(report: dict) -> list[str]:
@@ -23,12 +25,12 @@ def codes(report: dict) -> list[str]:
 def repo(tmp_path: Path) -> Path:
     """A git repository with one manifest in services/a."""
     subprocess.run(["git", "init", "-q", str(tmp_path)], check=True)
-    write_files(tmp_path, {"services/a/mcp-connector.yaml": PORT_8443})
+    write_files(tmp_path, {"services/a/mcp-connector.yaml": SSE_URL})
     return tmp_path
 
 
 def test_no_config_means_defaults(repo: Path) -> None:
-    assert codes(run_json("check", cwd=repo)[1]) == ["MCP104"]
+    assert codes(run_json("check", cwd=repo)[1]) == ["MCP105"]
     assert run_mcplint("check", cwd=repo).returncode == 0
 
 
@@ -42,17 +44,17 @@ def test_search_stops_at_the_repository_root(tmp_path: Path) -> None:
     write_files(tmp_path, {".mcplint.yaml": "fail-on: warning\n"})
     inner = tmp_path / "checkout"
     subprocess.run(["git", "init", "-q", str(inner)], check=True)
-    write_files(inner, {"mcp-connector.yaml": PORT_8443})
+    write_files(inner, {"mcp-connector.yaml": SSE_URL})
     assert run_mcplint("check", cwd=inner).returncode == 0
 
 
 def test_closest_wins_and_yaml_before_pyproject(repo: Path) -> None:
     write_files(repo, {".mcplint.yaml": "fail-on: warning\n",
-                       "services/pyproject.toml": "[tool.mcplint]\nignore = ['MCP104']\n"})
+                       "services/pyproject.toml": "[tool.mcplint]\nignore = ['MCP105']\n"})
     _, report = run_json("check", cwd=repo / "services")
     assert codes(report) == []  # services/pyproject.toml is closer than the root's YAML
     write_files(repo, {"services/.mcplint.yaml": "select: [MCP1]\n"})
-    assert codes(run_json("check", cwd=repo / "services")[1]) == ["MCP104"]
+    assert codes(run_json("check", cwd=repo / "services")[1]) == ["MCP105"]
 
 
 def test_pyproject_without_a_tool_table_is_not_a_config(repo: Path) -> None:
@@ -64,20 +66,20 @@ def test_pyproject_without_a_tool_table_is_not_a_config(repo: Path) -> None:
 def test_pyproject_table(repo: Path) -> None:
     write_files(repo, {"pyproject.toml": "[project]\nname = 'x'\n\n[tool.mcplint]\n"
                                          "fail-on = 'warning'\n\n[tool.mcplint.severity]\n"
-                                         "url-nonstandard-port = 'info'\n"})
+                                         "transport-sse-deprecated = 'info'\n"})
     completed = run_mcplint("check", cwd=repo)
     assert completed.returncode == 0, completed.stdout + completed.stderr  # info < warning
-    assert "MCP104 info" in completed.stdout
+    assert "MCP105 info" in completed.stdout
 
 
 def test_command_line_overrides_the_config(repo: Path) -> None:
-    write_files(repo, {".mcplint.yaml": "fail-on: warning\nignore: [MCP104]\n"
+    write_files(repo, {".mcplint.yaml": "fail-on: warning\nignore: [MCP105]\n"
                                         "select: [MCP2]\nprofile: local\n"})
     assert codes(run_json("check", cwd=repo)[1]) == []
     _, report = run_json("check", "--select", "MCP1", cwd=repo)
     assert codes(report) == []  # --select replaces the config's select; its ignore stays
     _, report = run_json("check", "--select", "MCP1", "--ignore", "MCP310", cwd=repo)
-    assert codes(report) == ["MCP104"]
+    assert codes(report) == ["MCP105"]
     completed = run_mcplint("check", "--select", "MCP1", "--ignore", "MCP3",
                             "--fail-on", "error", cwd=repo)
     assert completed.returncode == 0
@@ -85,7 +87,7 @@ def test_command_line_overrides_the_config(repo: Path) -> None:
 
 def test_config_and_no_config_options(repo: Path) -> None:
     write_files(repo, {".mcplint.yaml": "fail-on: warning\n",
-                       "other.yaml": "ignore: MCP104, MCP310\n"})
+                       "other.yaml": "ignore: MCP105, MCP310\n"})
     assert run_mcplint("check", "--no-config", cwd=repo).returncode == 0
     assert codes(run_json("check", "--config", "other.yaml", cwd=repo)[1]) == []
     completed = run_mcplint("check", "--config", "other.yaml", "--no-config", cwd=repo)
@@ -93,14 +95,14 @@ def test_config_and_no_config_options(repo: Path) -> None:
 
 
 def test_severity_overrides_by_code_or_name(repo: Path) -> None:
-    write_files(repo, {".mcplint.yaml": "severity:\n  url-nonstandard-port: error\n"})
+    write_files(repo, {".mcplint.yaml": "severity:\n  transport-sse-deprecated: error\n"})
     code, report = run_json("check", cwd=repo)
     assert code == 1 and report["findings"][0]["severity"] == "error"
 
 
 def test_exclude_and_force_exclude_relative_to_the_config(repo: Path) -> None:
     write_files(repo, {".mcplint.yaml": "exclude: [services/legacy]\n",
-                       "services/legacy/mcp-connector.yaml": PORT_8443})
+                       "services/legacy/mcp-connector.yaml": SSE_URL})
     _, report = run_json("check", cwd=repo)
     assert [f["path"] for f in report["files"]] == ["services/a/mcp-connector.yaml"]
     _, report = run_json("check", cwd=repo / "services")  # same meaning from a subfolder
@@ -113,15 +115,15 @@ def test_exclude_and_force_exclude_relative_to_the_config(repo: Path) -> None:
 
 def test_exclude_glob_without_slash_matches_any_folder(repo: Path) -> None:
     write_files(repo, {".mcplint.yaml": "exclude: ['legacy', '*.staging.mcp-connector.yaml']\n",
-                       "x/legacy/y/mcp-connector.yaml": PORT_8443,
-                       "services/b/api.staging.mcp-connector.yaml": PORT_8443})
+                       "x/legacy/y/mcp-connector.yaml": SSE_URL,
+                       "services/b/api.staging.mcp-connector.yaml": SSE_URL})
     _, report = run_json("check", cwd=repo)
     assert [f["path"] for f in report["files"]] == ["services/a/mcp-connector.yaml"]
 
 
 def test_per_file_ignores(repo: Path) -> None:
-    write_files(repo, {".mcplint.yaml": "per-file-ignores:\n  'services/a/*': [MCP104]\n",
-                       "services/b/mcp-connector.yaml": PORT_8443})
+    write_files(repo, {".mcplint.yaml": "per-file-ignores:\n  'services/a/*': [MCP105]\n",
+                       "services/b/mcp-connector.yaml": SSE_URL})
     _, report = run_json("check", cwd=repo)
     assert [f["file"] for f in report["findings"]] == ["services/b/mcp-connector.yaml"]
     _, report = run_json("check", cwd=repo / "services" / "a")  # globs: the config's folder
@@ -140,19 +142,19 @@ def test_policy_folders_relative_to_the_config(repo: Path) -> None:
 
 ACME_POLICY = """\
 code: ACME001
-name: server-port-443
+name: server-path-mcp
 severity: warning
 modes: [static]
 symptom: none
-summary: Our connectors listen on 443.
+summary: Our connectors serve /mcp.
 checks:
   - given: /facts/server
-    expect: this.port == null
-    message: "{this.host} uses port {this.port}"
+    expect: this.path == '/mcp'
+    message: "{this.host} serves {this.path}, not /mcp"
 docs:
-  what: Port 443 only.
-  why: Our edge forwards 443 only.
-  fix: Use 443.
+  what: The path is /mcp.
+  why: Our edge routes /mcp only.
+  fix: Serve /mcp.
 """
 
 
@@ -169,8 +171,8 @@ def test_egress_ranges_replace_the_builtin_file(repo: Path) -> None:
 @pytest.mark.parametrize(("config", "expected"), [
     ("fail-on: warning\nexlude: [x]\n",
      ".mcplint.yaml:2: unknown key 'exlude' (did you mean 'exclude'?); allowed: baseline, "
-     "egress-ranges, exclude, fail-on, ignore, live, per-file-ignores, policies, profile, "
-     "select, severity"),
+     "egress-ranges, exclude, extend, fail-on, ignore, live, per-file-ignores, policies, "
+     "profile, required-version, select, severity, suppress"),
     ("severity:\n  MCP104: fatal\n",
      ".mcplint.yaml:2: severity.MCP104 is \"fatal\"; allowed: error, warning, info"),
     ("severity:\n  MCP999: error\n",
@@ -183,7 +185,7 @@ def test_egress_ranges_replace_the_builtin_file(repo: Path) -> None:
      "(see `mcplint rules`)"),
     ("live:\n  timeout: 0\n", ".mcplint.yaml:2: live.timeout is 0; allowed: a number greater than 0"),
     ("live:\n  dns: []\n",
-     ".mcplint.yaml:2: unknown key 'live.dns'; allowed in live: nameservers, timeout"),
+     ".mcplint.yaml:2: unknown key 'live.dns'; allowed in live: timeout"),
     ("exclude: legacy\n", ".mcplint.yaml:1: exclude is \"legacy\"; allowed: a list of strings"),
     ("profile: claude\n", ".mcplint.yaml:1: profile is \"claude\"; allowed: claude-ai, spec, local"),
     ("select: 5\n", ".mcplint.yaml:1: select is 5; allowed: a list of rule codes, names or code "
@@ -233,11 +235,11 @@ def test_bad_egress_file_names_the_file_and_entry(repo: Path) -> None:
 def test_live_settings_for_verify(repo: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     from mcplint.config.file import settings_for
 
-    write_files(repo, {".mcplint.yaml": "live:\n  timeout: 5\n  nameservers: [1.1.1.1, '9.9.9.9:53']\n"})
+    # live.nameservers is no longer read (the resolvers are the operator's: test_security.py)
+    write_files(repo, {".mcplint.yaml": "live:\n  timeout: 5\n"})
     monkeypatch.chdir(repo / "services")
     settings = settings_for({})
     assert settings.live_timeout == 5
-    assert settings.live_nameservers == ("1.1.1.1", "9.9.9.9:53")
     assert settings.config_file == "../.mcplint.yaml"
 
 
@@ -251,7 +253,7 @@ def test_schema_config_prints_the_schema() -> None:
 def test_happy_path_imports_neither_tomllib_nor_jsonschema(repo: Path) -> None:
     """check runs on every commit: a valid config costs no jsonschema, and a pyproject.toml
     without [tool.mcplint] is not parsed."""
-    write_files(repo, {".mcplint.yaml": "fail-on: warning\nseverity: {MCP104: info}\n",
+    write_files(repo, {".mcplint.yaml": "fail-on: warning\nseverity: {MCP105: info}\n",
                        "services/pyproject.toml": "[project]\nname = 'mcplint-like'\n"})
     probe = ("import sys\nfrom mcplint.cli import main\ntry:\n    main(['check', '-q'])\n"
              "except SystemExit as e:\n    code = e.code\n"

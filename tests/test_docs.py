@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 import shlex
 import shutil
@@ -70,7 +71,20 @@ def test_readme_pre_commit_example_is_valid(tmp_path: Path) -> None:
     assert [hook["id"] for hook in repo["hooks"]] == ["mcplint"]
 
 
-@pytest.mark.parametrize("ci", ["# .github/workflows/mcplint.yml\n", "# .gitlab-ci.yml\n"])
+def test_readme_github_workflow_uses_the_action_with_its_inputs() -> None:
+    """The GitHub example uses the action (action.yml) rather than a command line since
+    issue 15; what it passes must be inputs the action has."""
+    import yaml
+
+    workflow = yaml.safe_load(block_starting("# .github/workflows/mcplint.yml\n"))
+    (step,) = [s for s in workflow["jobs"]["mcplint"]["steps"]
+               if s.get("uses", "").startswith("mcplint/mcplint@")]
+    action = yaml.safe_load((REPO_ROOT / "action.yml").read_text())
+    assert set(step["with"]) <= set(action["inputs"])
+    assert "sarif-file" in action["outputs"]
+
+
+@pytest.mark.parametrize("ci", ["# .gitlab-ci.yml\n"])
 def test_readme_ci_commands_write_their_reports(tmp_path: Path, ci: str) -> None:
     """The mcplint command of each CI example, run on a healthy manifest: every --output
     it names is written, and the format paired with it is the one the job expects."""
@@ -89,3 +103,5 @@ def test_readme_ci_commands_write_their_reports(tmp_path: Path, ci: str) -> None
             assert content.startswith("<?xml") and "<testsuites" in content
         if name.endswith(".md"):
             assert content.startswith("## ✅ mcplint check")
+        if name.endswith(".json"):  # GitLab Code Quality: no issue in a healthy manifest
+            assert json.loads(content) == []

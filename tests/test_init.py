@@ -13,14 +13,33 @@ from mcplint.commands.init import render
 from mcplint.load.yamlsource import parse
 
 
-def test_init_writes_a_starter_that_passes_check(tmp_path: Path) -> None:
+def fill_in(text: str) -> str:
+    """The starter with its placeholder hosts replaced, as a user fills it in."""
+    return text.replace("example.com", "acme.com")
+
+
+def test_init_writes_a_starter_that_draws_mcp009_until_filled_in(tmp_path: Path) -> None:
+    """Catalog 2: the unfilled starter fails check (MCP009 at each placeholder URL), so it
+    cannot pass CI; filled in, it passes in every profile. (Catalog 1's starter passed as
+    written.)"""
     completed = run_mcplint("init", cwd=tmp_path)
     assert completed.returncode == 0, completed.stderr
     assert completed.stdout == ""
-    assert "wrote mcp-connector.yaml" in completed.stderr
+    assert "wrote mcp-connector.yaml" in completed.stderr and "MCP009" in completed.stderr
     text = (tmp_path / "mcp-connector.yaml").read_text()
     assert text.startswith("# yaml-language-server: $schema=https://")
     assert text.count("# TODO: ") == 5  # name, server.url, issuer, registration, scopes
+    assert "(MCP009)" in text  # the starter says so
+    lines = text.splitlines()
+    placeholders = [n for n, line in enumerate(lines, start=1)
+                    if re.match(r"\s+(url|issuer|audience): https://\S+example\.com", line)]
+    assert len(placeholders) == 3
+    for profile in ("claude-ai", "spec", "local"):
+        code, report = run_json("check", "--profile", profile, cwd=tmp_path)
+        assert code == 1, profile
+        assert [(f["code"], f["line"]) for f in report["findings"]] == [
+            ("MCP009", n) for n in placeholders], (profile, report["findings"])
+    write_files(tmp_path, {"mcp-connector.yaml": fill_in(text)})
     for profile in ("claude-ai", "spec", "local"):
         code, report = run_json("check", "--profile", profile, cwd=tmp_path)
         assert code == 0 and report["findings"] == [], (profile, report["findings"])
@@ -45,6 +64,8 @@ def test_init_never_overwrites(tmp_path: Path) -> None:
 def test_output_file_and_stdout(tmp_path: Path) -> None:
     completed = run_mcplint("init", "-o", "deploy/docs.mcp-connector.yaml", cwd=tmp_path)
     assert completed.returncode == 0
+    written = tmp_path / "deploy" / "docs.mcp-connector.yaml"
+    written.write_text(fill_in(written.read_text()))
     assert run_mcplint("check", cwd=tmp_path).stdout == "No problems found in 1 manifest.\n"
     printed = run_mcplint("init", "-o", "-", cwd=tmp_path)
     assert printed.stdout == render() and printed.stderr == ""
@@ -57,7 +78,7 @@ def test_the_commented_client_block_is_valid_when_used(tmp_path: Path) -> None:
     assert block
     uncommented = re.sub(r"^  # ", "  ", block.group(), flags=re.M)
     uncommented = re.sub(r"\s+# an environment reference.*", "", uncommented)
-    write_files(tmp_path, {"mcp-connector.yaml": text.replace(block.group(), uncommented)})
+    write_files(tmp_path, {"mcp-connector.yaml": fill_in(text.replace(block.group(), uncommented))})
     code, report = run_json("check", cwd=tmp_path)
     assert code == 0 and report["findings"] == [], report["findings"]
 

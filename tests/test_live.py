@@ -314,18 +314,16 @@ def test_no_resolver_answering_is_exit_code_3(livestack: Stack, tmp_path: Path) 
 
 
 def test_the_configs_live_section_reaches_the_probes(livestack: Stack, tmp_path: Path) -> None:
-    """live.nameservers and live.timeout come from the config when the command line does
-    not give them: here the dead resolver, so no resolver answers (exit code 3)."""
-    path = livestack.write_manifest("healthy", tmp_path)
-    (tmp_path / ".mcplint.yaml").write_text(
-        f"live:\n  timeout: 2\n  nameservers: ['{livestack.resolver_address('dead')}']\n")
-    args = livestack.cli_args("healthy", system_resolver="none")
-    without_nameserver = [a for i, a in enumerate(args)
-                          if a != "--nameserver" and (i == 0 or args[i - 1] != "--nameserver")]
-    completed = run_mcplint("verify", str(path), "--deadline", "30", *without_nameserver,
-                            cwd=tmp_path)
-    assert completed.returncode == 3, completed.stdout + completed.stderr
-    assert "none of the resolvers answered" in completed.stderr
+    """live.timeout comes from the config when the command line does not give it: here 2 s,
+    so the AS that answers after 11 s is cut (MCP308), not merely slow (MCP605). (The config
+    may no longer name resolvers: test_security.py.)"""
+    path = livestack.write_manifest("as-slow", tmp_path)
+    (tmp_path / ".mcplint.yaml").write_text("live:\n  timeout: 2\n")
+    completed = run_mcplint("verify", str(path), "--format", "json", "--deadline", "30",
+                            *livestack.cli_args("as-slow"), cwd=tmp_path)
+    assert completed.returncode == 1, completed.stdout + completed.stderr
+    found = {f["code"] for f in json.loads(completed.stdout)["findings"]}
+    assert "MCP605" not in found and found & {"MCP308", "MCP501"}, found
 
 
 def test_record_redacts_secrets(livestack: Stack, tmp_path: Path) -> None:
@@ -345,7 +343,8 @@ def test_static_headers_need_their_environment(livestack: Stack, tmp_path: Path)
         "issuer": None, "audience": None, "registration": None})
     path = tmp_path / "mcp-connector.yaml"
     path.write_text(yaml.safe_dump(manifest, sort_keys=False))
-    completed = run_mcplint("verify", str(path), "--send-credentials", *FAST,
+    completed = run_mcplint("verify", str(path), "--send-credentials",
+                            "--credential-env", "MCPLINT_TEST_TOKEN", *FAST,
                             *livestack.cli_args("healthy"))
     assert completed.returncode == 2
     assert completed.stderr.strip() == (
@@ -418,12 +417,27 @@ FIRED_BY_OTHER_TESTS = {"MCP206", "MCP411", "MCP412", "MCP413", "MCP504", "MCP50
                         "MCP511", "MCP514", "MCP515"}
 
 
+# Catalog 2 registered these live rules (and the live halves of these S+L rules) with their
+# documentation; their live checks come with the first-contact and discovery issues. Each
+# must leave this list, for EXPECTED, when its live check lands (the test below fails then).
+LIVE_CHECK_PENDING = {"MCP110", "MCP311", "MCP414", "MCP416",
+                      "MCP517", "MCP518", "MCP519", "MCP520"}
+
+
+def _reads_live(rule: object) -> bool:
+    return any(check.reads_live for check in rule.checks)  # type: ignore[attr-defined]
+
+
 def test_every_live_rule_fires_on_the_real_stack_somewhere() -> None:
     from mcplint.policy.catalog import load_builtin
 
-    live_rules = {r.code for r in load_builtin().rules.values() if "live" in r.modes}
+    rules = load_builtin().rules
+    live_rules = {code for code, r in rules.items() if "live" in r.modes}
     fired = set().union(*EXPECTED.values()) | FIRED_BY_OTHER_TESTS
-    assert live_rules <= fired, sorted(live_rules - fired)
+    assert live_rules - LIVE_CHECK_PENDING <= fired, sorted(live_rules - LIVE_CHECK_PENDING - fired)
+    assert LIVE_CHECK_PENDING <= live_rules
+    landed = {code for code in LIVE_CHECK_PENDING if _reads_live(rules[code])}
+    assert not landed, f"live checks landed for {sorted(landed)}: move them to EXPECTED"
 
 
 def test_an_html_error_page_on_the_401_is_not_mcp108(livestack: Stack, tmp_path: Path) -> None:

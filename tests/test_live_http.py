@@ -33,7 +33,7 @@ def server() -> Iterator[ScriptedServer]:
 
 
 def _fetcher() -> Fetcher:
-    options = LiveOptions(timeout=5, deadline=30)
+    options = LiveOptions(timeout=5, deadline=30, loopback=True)  # as --profile local does
     return Fetcher(options, "local", lambda host: ([], "no DNS here"),
                    time.monotonic() + options.deadline, "mcplint-test")
 
@@ -107,7 +107,7 @@ def test_a_dripping_answer_is_cut_at_the_timeout() -> None:
         return False
 
     server = ScriptedServer(drip)
-    options = LiveOptions(timeout=1, deadline=30)
+    options = LiveOptions(timeout=1, deadline=30, loopback=True)
     fetcher = Fetcher(options, "local", lambda host: ([], "no DNS here"),
                       time.monotonic() + options.deadline, "mcplint-test")
     started = time.monotonic()
@@ -147,3 +147,19 @@ def test_a_refused_connection_is_evidence() -> None:
         port = unused.getsockname()[1]  # nothing listens once it is closed
     exchange = _fetcher().fetch("mcp-post", "POST", f"http://127.0.0.1:{port}/mcp", "/x")
     assert (exchange.error, exchange.detail) == ("refused", "connection refused")
+
+
+def test_loopback_is_the_operators_to_open() -> None:
+    """The rule profile (a manifest's `profile: local`) opens nothing; options.loopback
+    (--profile local on the command line) opens loopback, and only loopback."""
+    def fetcher(loopback: bool) -> Fetcher:
+        return Fetcher(LiveOptions(timeout=5, deadline=30, loopback=loopback), "local",
+                       lambda host: (["127.0.0.1"], None), time.monotonic() + 30, "t")
+
+    closed, opened = fetcher(False), fetcher(True)
+    assert closed.target("127.0.0.1", 80).error == "not-public"
+    assert closed.target("mcp.rebinding.example", 80).error == "not-public"
+    assert opened.target("127.0.0.1", 80).address == "127.0.0.1"
+    assert opened.target("localhost", 80).address == "127.0.0.1"
+    for address in ("10.0.0.1", "169.254.169.254", "64:ff9b::7f00:1", "2002:7f00:1::1"):
+        assert opened.target(address, 80).error == "not-public", address

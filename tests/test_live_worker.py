@@ -37,8 +37,9 @@ def servers() -> Iterator[tuple[ScriptedServer, ScriptedServer]]:
 
 
 def _options() -> LiveOptions:
-    # Loopback literals only: nothing is resolved, so no resolver is ever asked.
-    return LiveOptions(timeout=5, deadline=20, system_resolver_off=True)
+    # Loopback literals only: nothing is resolved, so no resolver is ever asked; loopback
+    # opened as --profile local on the command line does.
+    return LiveOptions(timeout=5, deadline=20, system_resolver_off=True, loopback=True)
 
 
 def _job(server: ScriptedServer, options: LiveOptions | None = None) -> dict[str, Any]:
@@ -194,6 +195,7 @@ def test_a_usage_error_in_the_verification_reaches_the_caller_as_one(
     monkeypatch.delenv("MCPLINT_WORKER_TEST_TOKEN", raising=False)
     options = _options()
     options.send_credentials = True
+    options.credential_env = ("MCPLINT_WORKER_TEST_TOKEN",)
     job = _job(mcp, options)
     job["manifest"]["auth"] = {"type": "static-headers",
                                "headers": {"X-Key": "${MCPLINT_WORKER_TEST_TOKEN}"}}

@@ -177,10 +177,31 @@ def test_the_hooks_file_matches_the_spec() -> None:
 
     hooks = {hook["id"]: hook for hook in load_manifest(str(REPO_ROOT / ".pre-commit-hooks.yaml"))}
     assert set(hooks) == {"mcplint", "mcplint-files", "mcplint-verify"}
-    assert hooks["mcplint"]["entry"] == "mcplint check"
+    # --allow-no-manifest since issue 15: a repository without manifests passes the hooks
+    assert hooks["mcplint"]["entry"] == "mcplint check --allow-no-manifest"
     assert hooks["mcplint"]["pass_filenames"] is False
     assert set(hooks["mcplint"]["types_or"]) == {"yaml", "json"}
     assert hooks["mcplint-files"]["entry"] == "mcplint check --force-exclude"
     assert hooks["mcplint-files"]["pass_filenames"] is True
-    assert hooks["mcplint-verify"]["entry"] == "mcplint verify"
+    assert hooks["mcplint-verify"]["entry"] == "mcplint verify --allow-no-manifest"
     assert hooks["mcplint-verify"]["stages"] == ["manual"]
+
+
+def test_a_repository_without_manifests_passes_the_hook(
+        tmp_path: Path, hook_source: Path, precommit_env: dict[str, str]) -> None:
+    rev = _git("rev-parse", "HEAD", cwd=hook_source).strip()
+    write_files(tmp_path, {
+        "README.md": "# Not a connector yet\n", "ci/settings.yaml": "stage: build\n",
+        ".pre-commit-config.yaml": (f"repos:\n  - repo: {hook_source}\n    rev: {rev}\n"
+                                    "    hooks:\n      - id: mcplint\n")})
+    _git("init", "-q", cwd=tmp_path)
+    _git("add", "-A", cwd=tmp_path)
+    completed = pre_commit(tmp_path, precommit_env, "run", "--all-files", "--verbose")
+    assert completed.returncode == 0, completed.stdout + completed.stderr
+    assert outcome(completed, "mcplint") == "Passed"
+    assert "no manifest found in the current folder" in completed.stdout
+    assert "nothing to check" in completed.stdout
+    from support import run_mcplint
+
+    direct = run_mcplint("check", cwd=tmp_path)  # a CI job without the flag still fails
+    assert direct.returncode == 2 and "no manifest found" in direct.stderr

@@ -3,8 +3,10 @@
 `render(values)` writes a manifest from whatever is known about a connector: nothing (the
 placeholders below, each marked TODO) or what live discovery found (`init --from URL`
 passes the discovered values, with a note per field saying where each came from, which
-replaces the TODO). Either way the result passes `mcplint check` as it stands, and every
-field carries a comment saying what it means, so the file teaches its own format.
+replaces the TODO). Either way the result is a valid manifest, and every field carries a
+comment saying what it means, so the file teaches its own format; the placeholders (hosts
+under example.com) are MCP009 findings until they are replaced, so an unfilled starter
+cannot pass CI.
 
 Values (all optional): name, server_url, transport, auth_type, issuer, audience,
 registration (list), scopes (list), hosts ({hostname: entry mapping}), and notes
@@ -46,15 +48,31 @@ HELP = {
 TODO = {"name", "server_url", "issuer", "registration", "scopes"}  # placeholders to replace
 COMMENT_COLUMN = 40
 _PLAIN = re.compile(r"[A-Za-z0-9_./:@$*\-]+\Z")  # no flow indicators, no '#', no spaces
-_RESERVED = {"true", "false", "null", "yes", "no", "on", "off", "~"}
+_RESERVED = {"true", "false", "null", "yes", "no", "on", "off", "~"}  # YAML 1.1 readers too
 
 
 def scalar(value: Any) -> str:
-    """A YAML scalar: plain when that is unambiguous, else JSON (valid YAML) quoting."""
+    """A YAML scalar: plain when that is unambiguous, else JSON (valid YAML) quoting.
+    Plain only if mcplint's own loader reads it back as the same string (`1e5`, `0x1f`,
+    `.inf` are numbers there), it starts with no YAML indicator (`@` and `` ` `` are
+    reserved, `-*&!:%` mean something) and it is no YAML 1.1 boolean."""
+    from mcplint.load.yamlsource import resolve_plain
+
     if (isinstance(value, str) and _PLAIN.match(value) and value.lower() not in _RESERVED
-            and value[0] not in "-*&!:" and not re.fullmatch(r"[0-9.:+-]+", value)):
+            and value[0] not in "-*&!:@%`" and not value.endswith(":")
+            and not re.fullmatch(r"[0-9.:+-]+", value)  # 1:30 is 90 to YAML 1.1 readers
+            and resolve_plain(value) == value):
         return value
-    return json.dumps(value)
+    # JSON's escapes are YAML's, except that YAML reads no surrogate pair: \U instead.
+    return _PAIR.sub(_astral, json.dumps(value))
+
+
+_PAIR = re.compile(r"\\u(d[89ab][0-9a-f]{2})\\u(d[c-f][0-9a-f]{2})")
+
+
+def _astral(match: re.Match[str]) -> str:
+    high, low = int(match.group(1), 16), int(match.group(2), 16)
+    return f"\\U{0x10000 + ((high - 0xD800) << 10) + (low - 0xDC00):08x}"
 
 
 def flow(values: list[Any]) -> str:
@@ -100,10 +118,12 @@ def _manifest(fields: _Fields) -> Iterator[str]:
     yield "# How this MCP connector is meant to be deployed (mcp-connector.yaml, format 1)."
     yield "# `mcplint check` validates it on every commit; `mcplint verify` compares it with the"
     if TODO - set(fields.given):
-        yield "# live endpoints. Replace the values marked TODO; `mcplint explain CODE` explains a"
+        yield "# live endpoints. Replace the values marked TODO: until then `mcplint check`"
+        yield "# reports the example hosts as placeholders (MCP009). `mcplint explain CODE`"
+        yield "# explains a finding, `mcplint schema manifest` prints every field."
     else:
         yield "# live endpoints. Review each value; `mcplint explain CODE` explains a"
-    yield "# finding, `mcplint schema manifest` prints every field."
+        yield "# finding, `mcplint schema manifest` prints every field."
     yield "version: 1"
     yield _line(0, f"name: {scalar(fields.value('name'))}", fields.comment("name"))
     yield "# profile: claude-ai                    # claude-ai (default) | spec | local"
@@ -184,8 +204,8 @@ def write(output: str, values: Mapping[str, Any] | None = None) -> int:
         raise UsageError(f"{output} already exists; choose another file with -o, or remove it")
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(text, encoding="utf-8")
-    print(f"mcplint: wrote {output}; fill in the values marked TODO, then run "
-          f"`mcplint check {output}`", file=sys.stderr)
+    print(f"mcplint: wrote {output}; fill in the values marked TODO (until then "
+          f"`mcplint check {output}` reports them, MCP009)", file=sys.stderr)
     return 0
 
 

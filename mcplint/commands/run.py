@@ -109,25 +109,103 @@ def exit_code(results: list[FileResult], fail_on: str) -> int:
 
 def run(command: str, paths: tuple[str, ...], options: dict[str, Any],
         live: LiveProbes | None = None) -> int:
-    settings = settings_from(options)
+    from mcplint.config.file import Configs
+
+    configs = Configs(options)
+    settings = configs.run
     catalog = catalog_for(options, settings)
     pairs = outputs(options)
     # Check rule names (options and config) before any work: a typo is exit 2, not "no finding".
     settings = checked(catalog, settings)
-    manifests = discover.select(paths, settings.exclude, settings.force_exclude, settings.relative)
-    linter = Linter(catalog, settings, mode="live" if live else "static", live=live)
+    stdin = _stdin(paths, options)
+    try:
+        manifests = discover.select(stdin or paths, settings.exclude, settings.force_exclude,
+                                    settings.relative, must_exist=not stdin)
+    except discover.NoManifest as error:
+        if not options.get("allow_no_manifest"):
+            raise
+        print(f"mcplint: {error}; nothing to check", file=sys.stderr)
+        return 0
+    linters = _linters(configs, options, manifests, (settings, catalog), live)
+    if stdin and manifests:
+        linters[0].sources[manifests[0][0]] = sys.stdin.buffer.read()
     if live is not None:
         live.begin(settings, len(manifests))
-    results = lint_all(linter, manifests) if live is None else [
-        linter.lint(path, shown) for path, shown in manifests]
+    by_linter: dict[int, list[tuple[Path, str]]] = {}
+    for item, linter in zip(manifests, linters):
+        by_linter.setdefault(id(linter), []).append(item)
+    done: dict[str, FileResult] = {}
+    for linter in {id(linter): linter for linter in linters}.values():
+        group = by_linter[id(linter)]
+        found = lint_all(linter, group) if live is None else [
+            linter.lint(path, shown) for path, shown in group]
+        done.update((shown, result) for (_, shown), result in zip(group, found))
+    results = [done[shown] for _, shown in manifests]
     extras: dict[str, Any] = {}
     if settings.baseline is not None or options.get("write_baseline"):
         from mcplint.results import baseline
 
-        summary = baseline.use(results, settings, options.get("write_baseline"))
+        summary = baseline.use(results, settings, options.get("write_baseline"),
+                               catalog.split_from)
         extras = {"baseline": summary} if summary else {}
-    emit(command, results, catalog, settings, options, pairs, extras)
+    emit(command, results, _report_catalog(catalog, linters), settings, options, pairs, extras)
     return exit_code(results, settings.fail_on)
+
+
+def _stdin(paths: tuple[str, ...], options: dict[str, Any]) -> tuple[str, ...]:
+    """`check - --stdin-filename PATH`: the manifest is read from standard input and named
+    PATH (findings carry it, references and the config are found from its folder)."""
+    name = options.get("stdin_filename")
+    if "-" in paths and len(paths) > 1:
+        raise UsageError("'-' (standard input) is for `check - --stdin-filename PATH` alone")
+    if paths != ("-",):
+        if name:
+            raise UsageError("--stdin-filename names standard input: give '-' as the only path")
+        return ()
+    if not name:
+        raise UsageError("'-' reads the manifest from standard input: give --stdin-filename "
+                         "PATH, the name its findings carry")
+    return (name,)
+
+
+def _linters(configs: Any, options: dict[str, Any], manifests: list[tuple[Path, str]],
+             run: tuple[Settings, Catalog], live: LiveProbes | None) -> list[Linter]:
+    """The linter of each manifest: one per config, so that each manifest gets the rule keys
+    of the config nearest to it (with the catalog its policies and egress ranges make)."""
+    mode = "live" if live else "static"
+    catalogs: dict[tuple[Any, ...], Catalog] = {}
+    linters: dict[int, Linter] = {}
+    chosen = []
+    for path, _ in manifests:
+        settings = configs.settings_for(path)
+        if id(settings) not in linters:
+            if settings is configs.run:
+                linters[id(settings)] = Linter(run[1], run[0], mode=mode, live=live)
+            else:
+                key = (settings.policy_dirs, settings.egress_ranges)
+                if key == (run[0].policy_dirs, run[0].egress_ranges):
+                    catalogs.setdefault(key, run[1])
+                if key not in catalogs:
+                    catalogs[key] = catalog_for(options, settings)
+                linters[id(settings)] = Linter(catalogs[key], checked(catalogs[key], settings),
+                                               mode=mode, live=live)
+        chosen.append(linters[id(settings)])
+    return chosen
+
+
+def _report_catalog(catalog: Catalog, linters: list[Linter]) -> Catalog:
+    """The run's catalog, with the rules other configs' policies added (reports describe
+    every rule that ran)."""
+    others = [linter.catalog for linter in linters if linter.catalog is not catalog]
+    if not others:
+        return catalog
+    rules, docs = dict(catalog.rules), dict(catalog.user_docs)
+    for other in others:
+        for code, rule in other.rules.items():
+            rules.setdefault(code, rule)
+        for code, documentation in other.user_docs.items():
+            docs.setdefault(code, documentation)
+    return Catalog(rules, catalog.data, docs)
 
 
 def emit(command: str, results: list[FileResult], catalog: Catalog, settings: Settings,
@@ -137,7 +215,7 @@ def emit(command: str, results: list[FileResult], catalog: Catalog, settings: Se
     verbosity = -1 if options.get("quiet") else options.get("verbose", 0)
     for format_name, file in pairs:
         report = Report(command, results, catalog, verbosity=verbosity, extras=extras or {},
-                        fail_on=settings.fail_on,
+                        fail_on=settings.fail_on, root=settings.report_root,
                         color=use_color(options.get("color", "auto"), file is None))
         render = text if text is not None and format_name == "text" else writer(format_name)
         if file is None:

@@ -13,7 +13,7 @@ def live_options(options: dict[str, Any]) -> Any:
     from mcplint.config import file as config
 
     settings = config.settings_for(options)
-    return options_from(options, settings.live_timeout, settings.live_nameservers)
+    return options_from(options, settings.live_timeout)
 
 
 def no_resolver(code: int) -> int:

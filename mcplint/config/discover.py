@@ -9,8 +9,32 @@ from pathlib import Path
 
 from mcplint.errors import UsageError
 
+
+class NoManifest(UsageError):
+    """No manifest where some were expected: exit 2, unless the run allows none (the
+    pre-commit hooks, in a repository that has none yet)."""
+
 MANIFEST_GLOBS = ("mcp-connector.yaml", "mcp-connector.yml",
                   "*.mcp-connector.yaml", "*.mcp-connector.yml")
+
+
+# Set by CI systems to the checkout: the folder their annotations and code scanning resolve
+# paths against, even when a step runs in a subfolder.
+ROOT_VARIABLES = ("GITHUB_WORKSPACE", "CI_PROJECT_DIR")
+
+
+def report_root(given: str | None = None) -> Path:
+    """The one folder reports name files relative to (and fingerprints hash paths from):
+    --root, else the CI system's checkout, else the repository's top level (the nearest
+    folder with `.git`, found without starting git), else the current folder."""
+    if given:
+        return Path(given).resolve()
+    for variable in ROOT_VARIABLES:
+        if os.environ.get(variable):
+            return Path(os.environ[variable]).resolve()
+    here = Path.cwd().resolve()
+    return next((folder for folder in (here, *here.parents) if (folder / ".git").exists()),
+                here)
 
 
 def is_manifest_name(name: str) -> bool:
@@ -53,12 +77,21 @@ def find_manifests(folder: Path) -> list[Path]:
     return sorted(p for p in found if p.is_file())
 
 
+def printable(name: str) -> str:
+    """A file name as reports show it: bytes that are not UTF-8 (which the OS hands over as
+    lone surrogates) become \\xNN, so that every report can be encoded."""
+    try:
+        return name.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
+    except UnicodeEncodeError:  # a surrogate no file name decodes to
+        return name.encode("utf-8", "backslashreplace").decode("utf-8")
+
+
 def _display(path: Path) -> str:
     try:
         relative = os.path.relpath(path)
     except ValueError:
-        return str(path)
-    return str(path) if relative.startswith("..") else relative
+        return printable(str(path))
+    return printable(str(path) if relative.startswith("..") else relative)
 
 
 def excluded(path: str, globs: Iterable[str]) -> bool:
@@ -75,7 +108,8 @@ def excluded(path: str, globs: Iterable[str]) -> bool:
 
 
 def select(paths: Iterable[str], exclude: tuple[str, ...] = (), force_exclude: bool = False,
-           relative: Callable[[str], str] = os.path.normpath) -> list[tuple[Path, str]]:
+           relative: Callable[[str], str] = os.path.normpath,
+           must_exist: bool = True) -> list[tuple[Path, str]]:
     """(path, display name) of each manifest to check; a usage error when none is found.
     `relative` turns a display name into the path the exclude globs are matched against
     (the config's globs are relative to the config's folder)."""
@@ -83,19 +117,24 @@ def select(paths: Iterable[str], exclude: tuple[str, ...] = (), force_exclude: b
     chosen: list[tuple[Path, str]] = []
     for text in given or ["."]:
         path = Path(text)
+        if text == "-":
+            raise UsageError("'-' (standard input) is for `check - --stdin-filename PATH` alone")
         if path.is_dir():
             for found in find_manifests(path):
                 shown = _display(found)
                 if not excluded(relative(shown), exclude):
                     chosen.append((found, shown))
-        elif path.exists():
-            shown = text if given else _display(path)
+        elif path.is_file() or not must_exist:  # not must_exist: standard input, named as a file
+            shown = printable(text) if given else _display(path)
             if not (force_exclude and excluded(relative(shown), exclude)):
                 chosen.append((path, shown))
+        elif path.exists():  # reading a FIFO would wait forever, /dev/zero never ends
+            raise UsageError(f"{printable(text)}: not a regular file or folder (a device, FIFO "
+                             "or socket is never read as a manifest)")
         else:
-            raise UsageError(f"{text}: no such file or folder")
+            raise UsageError(f"{printable(text)}: no such file or folder")
     if not chosen and not (given and force_exclude):
-        where = ", ".join(given) if given else "the current folder"
-        raise UsageError(f"no manifest found in {where} (looked for "
+        where = ", ".join(map(printable, given)) if given else "the current folder"
+        raise NoManifest(f"no manifest found in {where} (looked for "
                          f"{', '.join(MANIFEST_GLOBS)}, skipping hidden and git-ignored paths)")
     return chosen

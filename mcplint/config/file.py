@@ -1,11 +1,18 @@
-"""The configuration file: `.mcplint.yaml`, or `[tool.mcplint]` in `pyproject.toml`.
+"""The configuration file: `.mcplint.yaml` (or `.mcplint.yml`), or `[tool.mcplint]` in
+`pyproject.toml`.
 
-Found at or above the current folder, stopping at the repository root (the folder with
-`.git`); the closest wins, and `.mcplint.yaml` wins over `pyproject.toml` in the same
-folder. Files are not merged: one config applies, as with Ruff. An option given on the
-command line replaces the config's value for the same key (`--policies` adds to the
-config's folders, as "also load" says). Relative paths and globs in a config are relative
-to its folder, so a run from a subfolder means the same as one from the top.
+Keys about the rules (RULE_KEYS) come from the config nearest each manifest, so that
+`infra/.mcplint.yaml` applies to infra's manifests whether mcplint starts at the root (as
+pre-commit does) or in infra/; keys about the run (fail-on, baseline, exclude, live,
+required-version) come from the config nearest the current folder. Either search goes up
+to the repository root (the folder with `.git`); the closest wins, and `.mcplint.yaml` wins
+over `pyproject.toml` in the same folder (`.mcplint.yaml` beside `.mcplint.yml` is an
+error). Files are not merged, as with Ruff, unless a config says `extend: PATH`: then its
+keys replace those of the config at PATH. `--config FILE` is the one config for every
+manifest. An option given on the command line replaces the config's value for the same key
+(`--policies` adds to the config's folders, as "also load" says). Relative paths and globs
+in a config are relative to the folder of the file that sets them, so a run from a
+subfolder means the same as one from the top.
 
 Strict, because a typo that silently does nothing is worse than an error: an unknown key,
 a bad value or an unknown rule is exit 2 with one line naming the file, the key and what
@@ -21,12 +28,17 @@ import re
 from pathlib import Path
 from typing import Any
 
-from mcplint.config.settings import Settings, split_codes
+from mcplint.config.discover import report_root
+from mcplint.config.settings import Settings, Suppress, split_codes
 from mcplint.errors import UsageError
+from mcplint.load.schemacheck import TYPE_NAMES
 from mcplint.load.sourcemap import SourceMap, join
 
-YAML_NAME = ".mcplint.yaml"
+YAML_NAMES = (".mcplint.yaml", ".mcplint.yml")
 PYPROJECT = "pyproject.toml"
+# Keys about the rules: from the config nearest each manifest. The others are about the run.
+RULE_KEYS = ("profile", "select", "ignore", "severity", "per-file-ignores", "policies",
+             "egress-ranges", "suppress")
 # Cheap test before parsing TOML: a [tool.mcplint…] table, a dotted tool.mcplint key, or
 # a bare [tool] table (which may hold `mcplint = {…}`). Compiled on first use: most runs
 # never read a pyproject.toml that mentions mcplint.
@@ -45,6 +57,11 @@ class Config:
         self.path = path
         self.values = values
         self.source_map = source_map  # YAML only: where each key is
+        # The file that set each key: this one, or one it extends (`extend: PATH`).
+        self.owners: dict[str, Config] = dict.fromkeys(values, self)
+
+    def owner(self, key: str) -> Config:
+        return self.owners.get(key, self)
 
     @property
     def shown(self) -> str:
@@ -63,21 +80,61 @@ class Config:
 
     def where(self, *path: str | int) -> str:
         """`.mcplint.yaml:3: select`: the prefix of a message about a key's value."""
-        return f"{self.at(*path)}: {_key_name(list(path))}"
+        owner = self.owner(str(path[0])) if path else self
+        return f"{owner.at(*path)}: {_key_name(list(path))}"
 
 
 def settings_for(options: dict[str, Any]) -> Settings:
-    """The run's settings: the command line first, then the config file (if any)."""
+    """The run's settings: the command line first, then the config found from the current
+    folder (for the rules too; Configs.settings_for gives each manifest its own)."""
     config = _chosen(options)
-    values = config.values if config else {}
+    return _settings(options, config, config)
+
+
+class Configs:
+    """The settings of each manifest: its rule keys from the config nearest to it, the run
+    keys from the run's; one Settings object per config, so manifests that share a config
+    share a linter."""
+
+    def __init__(self, options: dict[str, Any]) -> None:
+        self.options = options
+        self.run_config = _chosen(options)
+        # --config and --no-config name the one config of every manifest.
+        self.fixed = bool(options.get("config_file") or options.get("no_config"))
+        self.run = _settings(options, self.run_config, self.run_config)
+        self._by_config: dict[Path | None, Settings] = {_key(self.run_config): self.run}
+        self._by_folder: dict[Path, Config | None] = {}
+
+    def settings_for(self, manifest: Path) -> Settings:
+        if self.fixed:
+            return self.run
+        config = find(manifest.resolve().parent, self._by_folder)
+        key = _key(config)
+        if key not in self._by_config:
+            self._by_config[key] = _settings(self.options, self.run_config, config)
+        return self._by_config[key]
+
+
+def _key(config: Config | None) -> Path | None:
+    return config.path.resolve() if config is not None else None
+
+
+def _settings(options: dict[str, Any], run: Config | None, rules: Config | None) -> Settings:
+    """Settings with the run keys from `run` and the rule keys from `rules`."""
+    run_values = {k: v for k, v in (run.values if run else {}).items() if k not in RULE_KEYS}
+    rule_values = {k: v for k, v in (rules.values if rules else {}).items() if k in RULE_KEYS}
+    values = {**run_values, **rule_values}
     # Where each value came from, for error messages; an option replaces the config's value.
-    origins = {key: config.where(key) for key in values} if config else {}
+    origins = {key: (rules if key in RULE_KEYS else run).where(key)  # type: ignore[union-attr]
+               for key in values}
     origins.update((option, f"--{option}") for option in ("select", "ignore", "baseline")
                    if options.get(option))
+    if "required-version" in values:
+        _require_version(values["required-version"], origins["required-version"])
     select = options.get("select") or values.get("select")
     ignore = options.get("ignore") or values.get("ignore")
     live = values.get("live", {})
-    policy_dirs = _config_paths(config, "policies")
+    policy_dirs = _config_paths(rules, "policies")
     for folder in policy_dirs:
         if not folder.is_dir():
             raise UsageError(f"{origins['policies']}: {folder} is not a folder; allowed: "
@@ -94,24 +151,55 @@ def settings_for(options: dict[str, Any]) -> Settings:
         no_suppress=bool(options.get("no_suppress")),
         exclude=tuple(values.get("exclude", ())),
         force_exclude=bool(options.get("force_exclude")),
-        config_file=config.shown if config else None,
-        root=config.folder if config else None,
+        config_file=run.shown if run else None,
+        root=run.owner("exclude").folder if run else None,
+        rules_root=rules.owner("per-file-ignores").folder if rules else None,
         origins=origins,
         policy_dirs=policy_dirs,
-        egress_ranges=next(iter(_config_paths(config, "egress-ranges")), None),
+        egress_ranges=next(iter(_config_paths(rules, "egress-ranges")), None),
         baseline=(Path(options["baseline"]) if options.get("baseline")
-                  else next(iter(_config_paths(config, "baseline")), None)),
+                  else next(iter(_config_paths(run, "baseline")), None)),
         live_timeout=live.get("timeout"),
-        live_nameservers=tuple(live.get("nameservers", ())),
+        report_root=report_root(options.get("root")),
+        suppress=_suppress_entries(rules),
     )
+
+
+def _require_version(specifier: str, where: str) -> None:
+    """`required-version`: a PEP 440 specifier the running mcplint must satisfy, so that a
+    team's CI runs the release it expects. `packaging` is imported only when the key is set."""
+    from packaging.specifiers import InvalidSpecifier, SpecifierSet
+
+    from mcplint import __version__
+
+    try:
+        wanted = SpecifierSet(specifier)
+    except InvalidSpecifier:
+        raise UsageError(f"{where} is {_show(specifier)}; allowed: a PEP 440 version "
+                         "specifier such as '>=0.2,<0.3' or '==0.2.1'") from None
+    if not wanted.contains(__version__, prereleases=True):
+        raise UsageError(f"{where}: this is mcplint {__version__}, the config requires "
+                         f"{specifier}; install a matching release")
+
+
+def _suppress_entries(config: Config | None) -> tuple[Suppress, ...]:
+    """The config's `suppress` list, each file made absolute from the folder of the config
+    that lists it."""
+    if config is None or "suppress" not in config.values:
+        return ()
+    owner = config.owner("suppress")
+    return tuple(Suppress(os.path.normpath(owner.folder / entry["file"]),
+                          entry.get("pointer", ""), entry["code"], entry["reason"],
+                          owner.where("suppress", index))
+                 for index, entry in enumerate(config.values["suppress"]))
 
 
 def _config_paths(config: Config | None, key: str) -> tuple[Path, ...]:
     """The path (or paths) under `key`, relative to the config's folder."""
     if config is None or key not in config.values:
         return ()
-    value = config.values[key]
-    return tuple(shown(config.folder / os.path.expanduser(v))
+    value, folder = config.values[key], config.owner(key).folder
+    return tuple(shown(folder / os.path.expanduser(v))
                  for v in ([value] if isinstance(value, str) else value))
 
 
@@ -133,19 +221,38 @@ def _chosen(options: dict[str, Any]) -> Config | None:
     return load(Path(given)) if given else find(Path.cwd())
 
 
-def find(start: Path) -> Config | None:
-    """The closest config at or above `start`, stopping at the repository root."""
+def find(start: Path, cache: dict[Path, Config | None] | None = None) -> Config | None:
+    """The closest config at or above `start`, stopping at the repository root; `cache`
+    (folder -> its closest config) spares a monorepo's run reading a config once per
+    manifest."""
+    cache = {} if cache is None else cache
     folder = start.resolve()
-    while True:
-        if (folder / YAML_NAME).is_file():
-            return load(folder / YAML_NAME)
-        pyproject = folder / PYPROJECT
-        table = _pyproject_table(pyproject) if pyproject.is_file() else None
-        if table is not None:
-            return _validated(Config(pyproject, table))
-        if (folder / ".git").exists() or folder.parent == folder:
-            return None
+    walked = []
+    while folder not in cache:
+        walked.append(folder)
+        config = _in_folder(folder)
+        if config is not None or (folder / ".git").exists() or folder.parent == folder:
+            cache[folder] = config
+            break
         folder = folder.parent
+    found = cache[folder]
+    cache.update(dict.fromkeys(walked, found))
+    return found
+
+
+def _in_folder(folder: Path) -> Config | None:
+    found = [folder / name for name in YAML_NAMES if (folder / name).is_file()]
+    if len(found) > 1:
+        raise UsageError(f"{shown(found[0])} and {shown(found[1])}: two config files in "
+                         "one folder; keep one")
+    if found:
+        return load(found[0])
+    pyproject = folder / PYPROJECT
+    table = _pyproject_table(pyproject) if pyproject.is_file() else None
+    if table is None:
+        return None
+    config = _validated(Config(pyproject, table))
+    return _extending(config, ()) if "extend" in config.values else config
 
 
 def _pyproject_table(pyproject: Path) -> dict[str, Any] | None:
@@ -161,12 +268,41 @@ def _pyproject_table(pyproject: Path) -> dict[str, Any] | None:
 
 
 # -- reading and validating ---------------------------------------------------------------
-def load(path: Path) -> Config:
-    """A validated Config from a .mcplint.yaml or a pyproject.toml, or a UsageError."""
+def load(path: Path, extended_by: tuple[Path, ...] = ()) -> Config:
+    """A validated Config from a .mcplint.yaml or a pyproject.toml (with the config it
+    extends beneath it), or a UsageError."""
     if path.name.endswith(".toml"):
         table = _toml_table(path, _read(path), required=True)
-        return _validated(Config(path, table or {}))
-    return _validated(_load_yaml(path))
+        config = _validated(Config(path, table or {}))
+    else:
+        config = _validated(_load_yaml(path))
+    return _extending(config, extended_by) if "extend" in config.values else config
+
+
+def _extending(config: Config, extended_by: tuple[Path, ...]) -> Config:
+    """`extend: PATH`: the config at PATH, with this config's keys replacing its keys. PATH
+    is a config file inside the repository (or the config's folder, outside one): like the
+    documents a manifest names, a config reads nothing beyond it."""
+    from mcplint.load.documents import boundary
+
+    where = config.where("extend")
+    base_path = (config.folder / os.path.expanduser(config.values["extend"])).resolve()
+    root = boundary(config.path)
+    if base_path != root and root not in base_path.parents:
+        raise UsageError(f"{where}: {config.values['extend']} is outside the repository; "
+                         "allowed: a config file inside it")
+    if not base_path.is_file():
+        raise UsageError(f"{where}: {config.values['extend']} is not a file; allowed: a "
+                         ".mcplint.yaml, .mcplint.yml or pyproject.toml")
+    chain = (*extended_by, config.path.resolve())
+    if base_path in chain:
+        raise UsageError(f"{where}: {config.values['extend']} extends this file again "
+                         "(a cycle)")
+    base = load(base_path, chain)
+    merged = Config(config.path, {**base.values, **config.values}, config.source_map)
+    merged.owners = {**base.owners, **config.owners}
+    del merged.values["extend"]
+    return merged
 
 
 def _read(path: Path) -> str:
@@ -214,6 +350,13 @@ def _validated(config: Config) -> Config:
     only to explain a failure), else a UsageError."""
     from mcplint.load import fastschema
 
+    live = config.values.get("live")
+    if isinstance(live, dict) and "nameservers" in live:
+        # Which resolvers mcplint asks is the operator's choice: a config arriving in a pull
+        # request must not send the job's DNS queries (and the names in them) anywhere.
+        raise UsageError(f"{config.where('live', 'nameservers')} is not read from a config "
+                         "(a repository may not choose mcplint's resolvers): give --nameserver "
+                         "on the command line")
     if fastschema.is_valid("config", config.values):
         return config
     import json
@@ -239,8 +382,6 @@ def _key_name(path: list[Any]) -> str:
     return text
 
 
-_TYPES = {"array": "a list", "object": "a mapping", "string": "a string", "number": "a number",
-          "integer": "an integer", "boolean": "true or false"}
 _PLURALS = {"string": "strings", "number": "numbers", "integer": "integers"}
 
 
@@ -262,7 +403,7 @@ def _message(config: Config, error: Any) -> str:
         allowed = ", ".join(map(str, schema["enum"] if kind == "enum" else [schema["const"]]))
     elif kind == "type":
         types = schema["type"] if isinstance(schema["type"], list) else [schema["type"]]
-        allowed = " or ".join(_TYPES.get(t, t) for t in types)
+        allowed = " or ".join(TYPE_NAMES.get(t, t) for t in types)
         items = schema.get("items", {}).get("type")
         if items in _PLURALS:
             allowed += f" of {_PLURALS[items]}"

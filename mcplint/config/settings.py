@@ -12,6 +12,23 @@ from mcplint.policy.catalog import PROFILES, Catalog
 DEFAULT_PROFILE = "claude-ai"
 
 
+# Plain classes, not dataclasses: `check` loads this module at start-up (README, Development).
+class Suppress:
+    """One entry of the config's `suppress` list: a finding in `file` (absolute), at or
+    below `pointer`, of rule `code`, suppressed for `reason`."""
+
+    def __init__(self, file: str, pointer: str, code: str, reason: str, origin: str) -> None:
+        self.file = file
+        self.pointer = pointer
+        self.code = code  # a code or name as written; checked() makes it a code
+        self.reason = reason
+        self.origin = origin  # where it is written, for error messages
+
+    def covers(self, code: str, file: str, pointer: str) -> bool:
+        return code == self.code and file == self.file and (
+            not self.pointer or pointer == self.pointer or pointer.startswith(self.pointer + "/"))
+
+
 class Settings:
     def __init__(self, cli_profile: str | None = None, config_profile: str | None = None,
                  select: tuple[str, ...] | None = None, ignore: tuple[str, ...] = (),
@@ -22,7 +39,8 @@ class Settings:
                  root: Path | None = None, origins: dict[str, str] | None = None,
                  policy_dirs: tuple[Path, ...] = (), egress_ranges: Path | None = None,
                  baseline: Path | None = None, live_timeout: float | None = None,
-                 live_nameservers: tuple[str, ...] = ()) -> None:
+                 report_root: Path | None = None, rules_root: Path | None = None,
+                 suppress: tuple[Suppress, ...] = ()) -> None:
         self.cli_profile = cli_profile
         self.config_profile = config_profile
         self.select = select
@@ -36,13 +54,17 @@ class Settings:
         self.force_exclude = force_exclude
         # From the config file (mcplint/config/file.py); CLI options replace what they name.
         self.config_file = config_file  # as messages show it
-        self.root = root  # the folder exclude and per-file-ignores globs are relative to
+        self.root = root  # the folder exclude globs are relative to
         self.origins = {} if origins is None else origins  # key -> where a value came from
         self.policy_dirs = policy_dirs
         self.egress_ranges = egress_ranges
         self.baseline = baseline
         self.live_timeout = live_timeout  # live.timeout, for verify when --timeout is not given
-        self.live_nameservers = live_nameservers  # live.nameservers, when --nameserver is not given
+        # What reports and fingerprints name files relative to (config/discover.report_root).
+        self.report_root = report_root
+        # The folder per-file-ignores globs are relative to (the config that sets them).
+        self.rules_root = rules_root
+        self.suppress = suppress  # the config's `suppress` list
 
     def profile_for(self, manifest_profile: object) -> str:
         """CLI first, then the manifest's `profile`, then the config's."""
@@ -56,12 +78,14 @@ class Settings:
         """Where `key` was set, for error messages: "--select" or ".mcplint.yaml:3: select"."""
         return self.origins.get(key, f"--{key}")
 
-    def relative(self, display: str) -> str:
-        """A manifest's path as the config's globs see it: relative to the config's folder
-        (to the current folder without a config), with forward slashes."""
-        if self.root is None:
+    def relative(self, display: str, root: Path | None = None) -> str:
+        """A path as the config's globs see it: relative to the config's folder (to the
+        current folder without a config), with forward slashes; `exclude`'s config unless
+        another `root` is given."""
+        root = self.root if root is None else root
+        if root is None:
             return os.path.normpath(display).replace(os.sep, "/")
-        return os.path.relpath(os.path.abspath(display), self.root).replace(os.sep, "/")
+        return os.path.relpath(os.path.abspath(display), root).replace(os.sep, "/")
 
 
 def split_codes(value: str | Iterable[str] | None) -> tuple[str, ...]:
@@ -112,4 +136,12 @@ def checked(catalog: Catalog, settings: Settings) -> Settings:
             raise UsageError(f"{settings.origin('severity')}: '{name}' is not a rule code or "
                              "name (see `mcplint rules`)")
         severity[rule.code] = level
-    return Settings(**{**vars(settings), "severity": severity})
+    suppress = []
+    for entry in settings.suppress:
+        rule = catalog.lookup(entry.code)
+        if rule is None:
+            raise UsageError(f"{entry.origin}: '{entry.code}' is not a rule code or name "
+                             "(see `mcplint rules`)")
+        suppress.append(Suppress(entry.file, entry.pointer, rule.code, entry.reason,
+                                 entry.origin))
+    return Settings(**{**vars(settings), "severity": severity, "suppress": tuple(suppress)})

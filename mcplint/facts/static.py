@@ -31,8 +31,6 @@ from mcplint.facts.urls import (
 )
 from mcplint.load.sourcemap import join, pointer
 
-DOCUMENTS = ("resource_metadata", "authorization_server_metadata")
-
 # Which URLs in the declared documents the hosted client's backend fetches.
 _AS_CLOUD_FIELDS = ("token_endpoint", "registration_endpoint")
 
@@ -76,9 +74,9 @@ def _urls(manifest: Any, declared: dict[str, Any], data: dict[str, Any]) -> list
     for root, document in roots:
         if not isinstance(document, (dict, list)):
             continue
-        for pointer, value in walk_urls(document, root):
-            role, cloud = _url_role(pointer)
-            urls.append({**url_facts(value, data), "at": pointer, "role": role, "cloud": cloud})
+        for at, value in walk_urls(document, root):
+            role, cloud = _url_role(at)
+            urls.append({**url_facts(value, data), "at": at, "role": role, "cloud": cloud})
     return urls
 
 
@@ -213,6 +211,25 @@ def _allowlist_entries(host: str, entry: dict[str, Any], data: dict[str, Any]) -
     return entries
 
 
+def _hosted_only_allowlist(host: str, entry: dict[str, Any],
+                           data: dict[str, Any]) -> dict[str, Any] | None:
+    """The host's allowlist if it admits only the hosted client's ranges (required, also
+    seen, retired): one built for the hosted client, which the user's browser never passes.
+    Kept apart from the `waf` facts so that their findings keep their value hashes (the
+    baseline keys) across catalog versions."""
+    networks = [n for _, _, n in _networks(host, entry, "waf", "ip_allowlist")]
+    if not networks:
+        return None
+    egress = data["egress"]
+    hosted = parse_networks(tuple(egress["required"]) + tuple(egress.get("also_seen") or ())
+                            + tuple(egress["retired"]))
+    if not all(any(n.version == h.version and n.subnet_of(h) for h in hosted)  # type: ignore[arg-type]
+               for n in networks):
+        return None
+    return {"at": pointer("manifest", "hosts", host, "waf", "ip_allowlist"), "host": host,
+            "exempt_paths": _strings(dig(entry, "waf", "exempt_paths"))}
+
+
 def _client(manifest: Any, data: dict[str, Any]) -> dict[str, Any] | None:
     client = dig(manifest, "auth", "client")
     if not isinstance(client, dict):
@@ -220,6 +237,9 @@ def _client(manifest: Any, data: dict[str, Any]) -> dict[str, Any] | None:
     uris = _strings(client.get("redirect_uris"))
     has_uris = isinstance(client.get("redirect_uris"), list)
     at = "/manifest/auth/client/redirect_uris" if has_uris else "/manifest/auth/client"
+    # MCP510 and MCP516 judge redirect_uris against data.callbacks themselves; the fact keeps
+    # missing_callbacks so that its value hash (the key of their baseline entries) is the one
+    # catalog 1's MCP510 recorded.
     return {"at": at, "redirect_uris": uris,
             "missing_callbacks": [c for c in data["callbacks"]["hosted"] if c not in uris]}
 
@@ -269,13 +289,16 @@ def build(manifest: Any, declared: dict[str, Any], data: dict[str, Any]) -> dict
     facts["waf"] = [w for h, e in entries.items()
                     if (w := _waf(h, e, dependencies.get(h), data)) is not None]
     facts["declared_addresses"], facts["declared_dns"] = [], []
-    facts["allowlist_entries"] = []
+    facts["allowlist_entries"], facts["hosted_only_allowlists"] = [], []
     for host, entry in entries.items():
         items, summary = _declared_dns(host, entry)
         facts["declared_addresses"] += items
         if summary:
             facts["declared_dns"].append(summary)
         facts["allowlist_entries"] += _allowlist_entries(host, entry, data)
+        hosted_only = _hosted_only_allowlist(host, entry, data)
+        if hosted_only is not None:
+            facts["hosted_only_allowlists"].append(hosted_only)
     client = _client(manifest, data)
     if client is not None:
         facts["client"] = client

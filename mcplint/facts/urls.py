@@ -6,7 +6,7 @@ import re
 from collections.abc import Iterable
 from functools import lru_cache
 from typing import Any
-from urllib.parse import SplitResult, parse_qsl, urlsplit
+from urllib.parse import SplitResult, parse_qsl, unquote, urlsplit
 
 from mcplint.facts.addresses import classify_address, is_loopback_host, parse_address
 
@@ -17,9 +17,77 @@ def looks_like_url(value: object) -> bool:
     return isinstance(value, str) and value[:8].lower().startswith(("https://", "http://"))
 
 
+_SPECIAL = ("http:", "https:", "ws:", "wss:", "ftp:", "file:")
+_C0_AND_SPACE = "".join(map(chr, range(0x21)))
+_TAB_AND_NEWLINE = str.maketrans("", "", "\t\n\r")
+_FULL_STOPS = str.maketrans({"\u3002": ".", "\uff0e": ".", "\uff61": "."})  # UTS 46 maps them
+
+
+def browser_form(url: str) -> str:
+    """`url` as a browser's (WHATWG) or Node's URL parser reads it, before splitting it:
+    leading and trailing controls and spaces go, tabs and newlines anywhere go, and in an
+    http(s) URL a backslash is a path separator (`https://a\\@b/` is host a, not b)."""
+    url = url.strip(_C0_AND_SPACE).translate(_TAB_AND_NEWLINE)
+    if url[:6].lower().startswith(_SPECIAL):
+        url = url.replace("\\", "/")
+    return url
+
+
+def _ipv4_number(part: str) -> int | None:
+    """One part of a WHATWG IPv4 host: decimal, 0x hex or 0-led octal."""
+    if part[:2].lower() == "0x":
+        digits, base = part[2:], 16
+        if not digits:
+            return 0
+    elif len(part) > 1 and part[0] == "0":
+        digits, base = part[1:], 8
+    else:
+        digits, base = part, 10
+    try:
+        return int(digits, base) if digits.isalnum() and digits.isascii() else None
+    except ValueError:
+        return None
+
+
+def _ends_in_number(labels: list[str]) -> bool:
+    last = labels[-1]
+    if last.isascii() and last.isdigit():
+        return True
+    return last[:2].lower() == "0x" and all(c in "0123456789abcdefABCDEF" for c in last[2:])
+
+
+def browser_host(host: str) -> str | None:
+    """The host a browser or Node connects to for a URL's host text: percent-decoded,
+    mapped as IDNA does (lower case, full-width forms), and every IPv4 form they accept
+    (`0x7f.1`, `127.1`, `0177.0.0.1`, `2130706433`) as the dotted address. None when
+    they would reject the URL (a numeric last label that is no IPv4 address)."""
+    if "%" in host:
+        host = unquote(host, errors="replace")
+    if not host.isascii():
+        import unicodedata
+
+        host = unicodedata.normalize("NFKC", host.translate(_FULL_STOPS))
+    host = host.lower()
+    if ":" in host:  # an IPv6 literal (urlsplit took the brackets off)
+        return host
+    labels = host.split(".")
+    if len(labels) > 1 and labels[-1] == "":
+        labels.pop()
+    if not labels or not labels[-1] or not _ends_in_number(labels):
+        return host
+    numbers = [_ipv4_number(label) for label in labels] if len(labels) <= 4 else [None]
+    if any(n is None for n in numbers) or any(n > 255 for n in numbers[:-1]):  # type: ignore[operator]
+        return None
+    last = numbers[-1]
+    if last >= 256 ** (5 - len(numbers)):  # type: ignore[operator]
+        return None
+    value = sum(n << (8 * (3 - i)) for i, n in enumerate(numbers[:-1])) + last  # type: ignore[operator]
+    return ".".join(str((value >> shift) & 255) for shift in (24, 16, 8, 0))
+
+
 def _split(url: str) -> tuple[SplitResult, int | None] | None:
     try:
-        parts = urlsplit(url.strip())
+        parts = urlsplit(browser_form(url))
         return parts, parts.port
     except ValueError:  # a bad port or IPv6 literal
         return None
@@ -29,7 +97,9 @@ def _canonical(parts: SplitResult, port: int | None) -> str | None:
     if not parts.scheme or not parts.hostname:
         return None
     scheme = parts.scheme.lower()
-    host = parts.hostname.lower()
+    host = browser_host(parts.hostname)
+    if host is None:
+        return None
     if ":" in host:
         host = f"[{host}]"
     netloc = host if port is None or port == _DEFAULT_PORTS.get(scheme) else f"{host}:{port}"
@@ -134,7 +204,10 @@ def url_facts(url: str, data: dict[str, Any]) -> dict[str, Any]:
     if split is None:
         return {"url": url, "valid": False, "error": "not a URL (bad port or address)"}
     parts, port = split
-    host = (parts.hostname or "").lower()
+    host = browser_host(parts.hostname or "")
+    if host is None:
+        return {"url": url, "valid": False, "scheme": parts.scheme.lower(),
+                "error": "the host ends in a number but is no IPv4 address"}
     if not parts.scheme or not host:
         return {"url": url, "valid": False, "scheme": parts.scheme.lower(),
                 "error": "no scheme or host"}
@@ -163,7 +236,7 @@ def url_facts(url: str, data: dict[str, Any]) -> dict[str, Any]:
 
 def host_of(url: str) -> str | None:
     try:
-        return urlsplit(url.strip()).hostname or None
+        return browser_host(urlsplit(browser_form(url)).hostname or "") or None
     except ValueError:
         return None
 

@@ -14,11 +14,10 @@ from mcplint.facts.addresses import DESCRIPTIONS, classify_address, parse_networ
 from mcplint.facts.urls import looks_like_url, url_facts
 from mcplint.live.net.challenge import parse as parse_challenges
 from mcplint.live.net.dns import Lookup
-from mcplint.live.net.http import Exchange
+from mcplint.live.net.http import REDIRECT_STATUSES, Exchange
 
 BODY_PEEK = 64 * 1024  # how much of an SSE stream is read for its first event
 TRANSPORT_ERRORS = {"refused", "reset", "timeout", "protocol", "tls"}
-REDIRECTS = (301, 302, 303, 307, 308)
 PRM_FIELDS = ("resource", "authorization_servers", "scopes_supported", "bearer_methods_supported")
 AS_FIELDS = ("issuer", "authorization_endpoint", "token_endpoint", "registration_endpoint",
              "jwks_uri", "revocation_endpoint", "code_challenge_methods_supported",
@@ -116,7 +115,7 @@ def mcp_post(exchange: Exchange, expects_mcp: bool, signatures: dict[str, Any],
         fact["kind"] = kind
         location = exchange.header("location")
         edge = edge_signature(exchange, signatures)
-        if exchange.status in REDIRECTS and location:
+        if exchange.status in REDIRECT_STATUSES and location:
             target = urlsplit(location)
             fact["outcome"] = "redirect"
             fact["location"] = location
@@ -317,7 +316,7 @@ def registration_fact(at: str, exchange: Exchange) -> dict[str, Any]:
     """What the registration POST got: a client id, a refusal, or a redirect."""
     answer, error = exchange.json() if exchange.answered else (None, None)
     client_id = answer.get("client_id") if isinstance(answer, dict) else None
-    redirect = exchange.status in REDIRECTS
+    redirect = exchange.status in REDIRECT_STATUSES
     ok = exchange.status in (200, 201) and isinstance(client_id, str) and bool(client_id)
     return {
         "at": at, "attempted": True, "answered": exchange.answered,
@@ -456,7 +455,8 @@ def connection_fact(host: str, at: str, first: Exchange) -> dict[str, Any] | Non
 
 
 def connection_facts(exchanges: list[Exchange]) -> list[dict[str, Any]]:
-    """How the first contact with each host went."""
+    """How the first contact with each host went, and a later transport failure of a host
+    that answered first."""
     first: dict[str, Exchange] = {}
     for exchange in exchanges:
         first.setdefault(exchange.host, exchange)
@@ -464,6 +464,20 @@ def connection_facts(exchanges: list[Exchange]) -> list[dict[str, Any]]:
     for host, exchange in first.items():
         fact = connection_fact(host, exchange.at, exchange)
         if fact is not None:
+            facts.append(fact)
+    # A host that answered its first request may still fail a later one at the transport
+    # (a token endpoint that resets, drips, speaks HTTP/0.9 or sends 1xx forever): the
+    # client's login fails there, so that is the host's outcome too (once per host).
+    failed_later: set[str] = set()
+    for exchange in exchanges:
+        if (exchange.host in failed_later or exchange is first[exchange.host]
+                or not first[exchange.host].answered
+                or exchange.error not in TRANSPORT_ERRORS):
+            continue
+        fact = connection_fact(exchange.host, exchange.at, exchange)
+        if fact is not None:
+            failed_later.add(exchange.host)
+            fact["detail"] = f"{exchange.method} {exchange.url} failed: {exchange.detail}"
             facts.append(fact)
     return facts
 

@@ -4,6 +4,7 @@ one Verification per manifest, the --record file."""
 from __future__ import annotations
 
 import json
+import math
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -14,18 +15,38 @@ from mcplint.errors import UsageError
 from mcplint.live.options import LiveOptions, parse_connect_to, parse_nameserver
 
 
-def options_from(cli: dict[str, Any], config_timeout: float | None = None,
-                 config_nameservers: tuple[str, ...] = ()) -> LiveOptions:
-    """LiveOptions from the command line (which wins) and the config's `live` section."""
+MAX_TIMEOUT = 600.0  # seconds: no client waits longer for one answer
+MAX_DEADLINE = 3600.0  # seconds for one manifest's verification
+
+
+def seconds(value: Any, option: str, maximum: float) -> float:
+    """A number of seconds that a clock can be set with: finite, positive, bounded (inf or
+    1e308 overflow the clocks; nan compares false with everything, so each wait fails)."""
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        number = math.nan
+    if not 0 < number <= maximum:  # also false for nan
+        raise UsageError(f"{option} must be a number of seconds above 0 and at most "
+                         f"{maximum:g}, not '{value}'")
+    return number
+
+
+def options_from(cli: dict[str, Any], config_timeout: float | None = None) -> LiveOptions:
+    """LiveOptions from the command line (which wins) and the config's `live` section.
+
+    What widens where mcplint connects or what it sends comes from the command line only
+    (a pull request can change the manifest and the config, not the job's command line):
+    resolvers, --connect-to, loopback (--profile local typed there) and the environment
+    variables credentials may be read from."""
     options = LiveOptions()
-    timeout = cli.get("timeout") or config_timeout
-    if timeout is not None:
-        options.timeout = float(timeout)
+    if cli.get("timeout") is not None:  # 0 is refused, not taken for "not given"
+        options.timeout = seconds(cli["timeout"], "--timeout", MAX_TIMEOUT)
+    elif config_timeout is not None:
+        options.timeout = seconds(config_timeout, "live.timeout", MAX_TIMEOUT)
     if cli.get("deadline") is not None:
-        options.deadline = float(cli["deadline"])
-    if options.timeout <= 0 or options.deadline <= 0:
-        raise UsageError("--timeout and --deadline must be positive numbers of seconds")
-    nameservers = tuple(cli.get("nameserver") or ()) or config_nameservers
+        options.deadline = seconds(cli["deadline"], "--deadline", MAX_DEADLINE)
+    nameservers = tuple(cli.get("nameserver") or ())
     if nameservers:
         options.nameservers = tuple(parse_nameserver(n) for n in nameservers)
     system = cli.get("system_resolver")
@@ -41,6 +62,10 @@ def options_from(cli: dict[str, Any], config_timeout: float | None = None,
     options.user_agent = cli.get("user_agent")
     options.probe_registration = bool(cli.get("probe_registration"))
     options.send_credentials = bool(cli.get("send_credentials"))
+    options.credential_env = tuple(cli.get("credential_env") or ())
+    if options.credential_env and not options.send_credentials:
+        raise UsageError("--credential-env names variables for --send-credentials: give both")
+    options.loopback = cli.get("profile") == "local"
     if cli.get("record"):
         options.record = Path(cli["record"])
     options.progress = sys.stderr.isatty() and not cli.get("quiet")
@@ -76,7 +101,7 @@ class LiveRunner:
     def begin(self, settings: Settings, count: int) -> None:
         """The run's settings, and how many manifests it has (the last one's job lets the
         worker end early)."""
-        self.options = options_from(self.cli, settings.live_timeout, settings.live_nameservers)
+        self.options = options_from(self.cli, settings.live_timeout)
         self._expected = count
 
     def start(self, display: str, manifest: dict[str, Any], declared: dict[str, Any],

@@ -53,16 +53,16 @@ class InOrder(Generic[T]):
 
     def __iter__(self) -> Any:
         """Each result in order, as soon as it is known (None if the deadline came first)."""
-        # Each request ends by the deadline; the grace lets it record how it ended.
+        # Each request ends by the deadline; the grace lets it record how it ended. One
+        # grace for all calls: a grace per call would add up past the deadline.
+        ends = time.monotonic() + self.session.time_left() + GRACE
         for index, thread in enumerate(self.threads):
-            thread.join(self.session.time_left() + GRACE)
+            thread.join(max(0.0, ends - time.monotonic()))
             yield self.results[index]
 
     def finish(self) -> list[T | None]:
         """Every result, once every call has ended (or the deadline has passed)."""
-        for thread in self.threads:
-            thread.join(self.session.time_left() + GRACE)
-        return self.results
+        return list(self)
 
 
 class Session:
@@ -168,7 +168,9 @@ class Session:
                                       body=body)
         if self.options.progress:
             outcome = exchange.status if exchange.status is not None else exchange.error
-            print(f"  {method} {url} -> {outcome} ({exchange.elapsed_ms:.0f} ms)",
+            from mcplint.report.escape import visible
+
+            print(visible(f"  {method} {url} -> {outcome} ({exchange.elapsed_ms:.0f} ms)"),
                   file=sys.stderr)
         return exchange
 

@@ -18,6 +18,7 @@ from collections.abc import Callable
 from typing import Any
 
 from mcplint.facts import dig
+from mcplint.facts.secrets import scrub
 from mcplint.facts.urls import as_metadata_urls, looks_like_url
 from mcplint.live import evidence
 from mcplint.live.options import LiveOptions
@@ -71,8 +72,10 @@ class Verification:
         s.start_deferred_dns()
         # Requests stop at the deadline; the grace lets a chain record what its last request
         # saw ("no answer before the deadline") before the facts are taken.
+        # One grace for all chains: a grace per chain would add up past the deadline.
+        ends = time.monotonic() + s.time_left() + GRACE
         for chain in chains:
-            chain.join(s.time_left() + GRACE)
+            chain.join(max(0.0, ends - time.monotonic()))
         with s.lock:
             s.closed = True
             facts = json.loads(json.dumps(s.facts))  # a snapshot late threads cannot touch
@@ -91,8 +94,11 @@ class Verification:
         facts["slow"] = evidence.slow_facts(s.slow, s.client["budget_seconds"])
         facts["urls"] = evidence.url_facts_of(facts, s.at_server, s.at_issuer, s.data)
         facts["resolvers_answered"] = s.resolvers.public_answered_any()
+        if facts["resolvers_answered"] is False:  # nothing was reached: nothing to blame
+            facts["as"] = {"at": s.at_issuer, "attempted": False}
         facts["elapsed_ms"] = round((time.monotonic() - s.started) * 1000)
-        return facts
+        # What was sent as a credential never comes back out in evidence, even echoed.
+        return scrub(facts, s.credentials.values())  # type: ignore[no-any-return]
 
     # -- the chains -----------------------------------------------------------------------
     def _mcp_chain(self) -> None:
@@ -157,4 +163,4 @@ class Verification:
 
     def records(self) -> list[dict[str, Any]]:
         """Every request made and what came back, secrets redacted (for --record)."""
-        return [e.record() for e in self.session.fetcher.exchanges]
+        return [e.record(self.session.credentials) for e in self.session.fetcher.exchanges]

@@ -18,6 +18,7 @@ from mcplint.load.yamlsource import Loaded, Problem, load_file
 NAMES = ("resource_metadata", "authorization_server_metadata")
 
 
+# Plain classes, not dataclasses: `check` loads this module at start-up (README, Development).
 class Declared:
     """A usable document: where it comes from and how to locate things in it."""
 
@@ -60,8 +61,15 @@ def _display(path: Path) -> str:
 
 def _read(reference: str, manifest: Path, root: Path) -> tuple[Loaded | None, Path, str | None]:
     """(parsed document, path, None) or (None, path, why it cannot be used)."""
-    path = (manifest.parent / reference).resolve()
     shown = f"'{reference}'"
+    if "\x00" in reference:  # no file name can hold one; the OS refuses to look it up
+        return None, manifest.parent, ("the path contains a NUL character; no file has "
+                                       "such a name")
+    try:
+        path = (manifest.parent / reference).resolve()
+    except (OSError, RuntimeError):  # RuntimeError: a symlink loop, before Python 3.13
+        return None, manifest.parent, (f"{shown} cannot be resolved to a file (a loop of "
+                                       "symbolic links?)")
     if path != root and root not in path.parents:
         scope = "the repository" if (root / ".git").exists() else "the manifest's folder"
         return None, path, (f"{shown} resolves outside {scope}; mcplint reads metadata "

@@ -15,7 +15,8 @@ from mcplint.resources import schema_text
 
 KNOWN_VERSIONS = (1,)
 _YAML11_BOOLEANS = {"yes", "no", "on", "off", "y", "n"}
-_TYPE_NAMES = {"object": "a mapping", "array": "a list", "string": "a string",
+# How messages name JSON types (YAML users know mappings and lists); config errors too.
+TYPE_NAMES = {"object": "a mapping", "array": "a list", "string": "a string",
                "boolean": "true or false", "integer": "an integer", "number": "a number",
                "null": "null"}
 
@@ -66,13 +67,14 @@ def type_of(value: Any) -> str:
 
 def _expected(types: Any) -> str:
     names = [types] if isinstance(types, str) else list(types)
-    return " or ".join(_TYPE_NAMES.get(n, n) for n in names)
+    return " or ".join(TYPE_NAMES.get(n, n) for n in names)
 
 
 def _show(value: Any) -> str:
     return json.dumps(value) if not isinstance(value, str) else f"'{value}'"
 
 
+# Plain classes, not dataclasses: `check` loads this module at start-up (README, Development).
 class Violation:
     """One schema violation: where (pointer tokens, and whether to point at the key) and why."""
 

@@ -42,6 +42,7 @@ _NAN = re.compile(r"\.(?:nan|NaN|NAN)\Z")
 _MAX_DIGITS = 100
 
 
+# Plain classes, not dataclasses: `check` loads this module at start-up (README, Development).
 class Problem:
     """Something wrong with the input itself, before any schema or rule looks at it."""
 
@@ -288,8 +289,14 @@ class _Builder:
             self.count(1, event.start_mark)
             self.check_tag(event.tag, event.start_mark, self.stack[-1].pointer)
             self.set_key(event.value, span)
+            if event.anchor:  # `&k version: 1`: a later `*k` is the key's text as a value
+                value = (resolve_plain(event.value) if event.implicit[0] and not event.style
+                         else event.value)
+                self.anchors[event.anchor] = (value, 1, self.stack[-1].pointer)
             return
         if isinstance(event, yaml.AliasEvent):
+            if event.anchor not in self.anchors:
+                self.undefined(event, span, self.stack[-1].pointer)
             target = self.anchors.get(event.anchor)
             if target is not None and not isinstance(target[0], (dict, list)):
                 self.set_key("" if target[0] is None else str(target[0]), span)
@@ -322,9 +329,16 @@ class _Builder:
             self.problem("MCP003", f"alias '*{event.anchor}' refers to the node that contains it "
                          "(a recursive structure)", span, pointer)
             raise _Stop
-        value, size, _ = self.anchors[event.anchor]  # the parser rejects undefined aliases
+        if event.anchor not in self.anchors:  # the parser leaves that to the composer
+            self.undefined(event, span, pointer)
+        value, size, _ = self.anchors[event.anchor]
         self.count(size, event.start_mark)
         self.add(value, span, pointer)
+
+    def undefined(self, event: Any, span: Span, pointer: str) -> None:
+        self.problem("MCP001", f"not valid YAML: alias '*{event.anchor}' names no anchor "
+                     "defined before it", span, pointer)
+        raise _Stop
 
     def open(self, event: Any, pointer: str) -> None:
         if len(self.stack) >= MAX_DEPTH:
@@ -378,7 +392,13 @@ def parse(text: str) -> Loaded:
     """Parse one YAML (or JSON) document from text."""
     loaded = Loaded(text=text)
     builder = _Builder(loaded)
-    parser = _EventSource(text)
+    try:
+        parser = _EventSource(text)
+    except UnicodeEncodeError as error:  # half a UTF-16 pair, which libyaml cannot take
+        loaded.problems.append(Problem("MCP001", "not text: a lone UTF-16 surrogate",
+                                       _offset_span(text, error.start)))
+        loaded.fatal = True
+        return loaded
     try:
         while parser.check_event():
             builder.feed(parser.get_event())
@@ -389,15 +409,27 @@ def parse(text: str) -> Loaded:
         loaded.problems.append(_parser_problem(error, text))
         loaded.fatal = True
         return loaded
+    except UnicodeEncodeError as error:  # half a UTF-16 pair, which libyaml cannot take
+        loaded.problems.append(Problem("MCP001", "not text: a lone UTF-16 surrogate",
+                                       _offset_span(text, error.start)))
+        loaded.fatal = True
+        return loaded
     finally:
         parser.dispose()
     loaded.data = builder.root
     return loaded
 
 
-def load_file(path: Path, limit: int = MAX_BYTES) -> Loaded:
-    """Read and parse a file; JSON files parse as YAML once tabs (JSON whitespace) are spaces."""
-    text, problem = read_text(path, limit)
+def load_file(path: Path, limit: int = MAX_BYTES, raw: bytes | None = None) -> Loaded:
+    """Read and parse a file; JSON files parse as YAML once tabs (JSON whitespace) are spaces.
+    With `raw`, those bytes stand for the file's content (standard input)."""
+    if raw is not None:
+        text, problem = (None, Problem("MCP003", f"the input is {_human_size(len(raw))}, over the "
+                                       f"{_human_size(limit)} limit for a manifest; nothing in "
+                                       "it was read", FILE_START)) if len(raw) > limit \
+            else decode(raw)
+    else:
+        text, problem = read_text(path, limit)
     if problem is not None:
         return Loaded(problems=[problem], fatal=True)
     assert text is not None

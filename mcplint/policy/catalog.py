@@ -21,9 +21,12 @@ if TYPE_CHECKING:
     from mcplint.policy import jmes
 
 PROFILES = ("claude-ai", "spec", "local")
-CATALOG_VERSION = "1"
+# A message's `{expression}` placeholders; `{{` and `}}` are literal braces (group 1 empty).
+PLACEHOLDER = r"\{\{|\}\}|\{([^{}]+)\}"
+CATALOG_VERSION = "2"  # rules say in which version they were added or last changed
 
 
+# Plain classes, not dataclasses: `check` loads this module at start-up (README, Development).
 class Check:
     def __init__(self, given: tuple[str, ...], message: str, when: dict[str, Any] | None = None,
                  expect: dict[str, Any] | None = None, schema: dict[str, Any] | bool | None = None,
@@ -59,7 +62,7 @@ class Check:
         (A string "live" in a condition counts too: erring this way only costs time.)"""
         if any(glob.startswith("/live") for glob in self.given):
             return True
-        placeholders = re.findall(r"\{([^{}]*)\}", self.message)
+        placeholders = message_expressions(self.message)
         return ('"live"' in json.dumps([self.when, self.expect])
                 or any(re.search(r"\blive\b", p) for p in placeholders))
 
@@ -70,11 +73,17 @@ class Check:
         return {k: v for k, v in data.items() if v is not None}
 
 
+def message_expressions(message: str) -> list[str]:
+    """The JMESPath expressions of a message's placeholders, in order."""
+    return [e for e in re.findall(PLACEHOLDER, message) if e]
+
+
 class Rule:
     def __init__(self, code: str, name: str, severity: str, modes: tuple[str, ...], symptom: str,
                  profiles: tuple[str, ...], summary: str, checks: tuple[Check, ...] = (),
                  emitted_by: str | None = None, overridden_by: tuple[str, ...] = (),
-                 origin: str = "builtin") -> None:
+                 origin: str = "builtin", added: int = 1, changed: int | None = None,
+                 split_from: str | None = None) -> None:
         self.code = code
         self.name = name
         self.severity = severity
@@ -86,6 +95,19 @@ class Rule:
         self.emitted_by = emitted_by
         self.overridden_by = overridden_by
         self.origin = origin
+        self.added = added  # the catalog version that added the rule
+        self.changed = changed  # the catalog version that last changed its meaning
+        # The rule it was split from: that rule's suppressions and baseline entries cover
+        # this one too, so an upgrade reopens nothing.
+        self.split_from = split_from
+
+    @property
+    def news(self) -> str:
+        """'new' or 'changed' for a rule added or changed in this catalog version, else ''."""
+        current = int(CATALOG_VERSION)
+        if self.added == current:
+            return "new"
+        return "changed" if self.changed == current else ""
 
     @property
     def mode_label(self) -> str:
@@ -97,7 +119,8 @@ class Rule:
             "modes": list(self.modes), "symptom": self.symptom, "profiles": list(self.profiles),
             "summary": self.summary, "emitted_by": self.emitted_by,
             "overridden_by": list(self.overridden_by), "checks": [c.to_json() for c in self.checks],
-            "origin": self.origin,
+            "origin": self.origin, "added": self.added, "changed": self.changed,
+            "split_from": self.split_from,
         }
 
     @classmethod
@@ -112,7 +135,8 @@ class Rule:
                    profiles=tuple(data["profiles"]), summary=data["summary"], checks=checks,
                    emitted_by=data.get("emitted_by"),
                    overridden_by=tuple(data.get("overridden_by", ())),
-                   origin=data.get("origin", "builtin"))
+                   origin=data.get("origin", "builtin"), added=data.get("added", 1),
+                   changed=data.get("changed"), split_from=data.get("split_from"))
 
 
 def compile_policy(policy: dict[str, Any], origin: str) -> Rule:
@@ -140,7 +164,8 @@ def compile_policy(policy: dict[str, Any], origin: str) -> Rule:
         symptom=policy["symptom"], profiles=tuple(policy.get("profiles", PROFILES)),
         summary=policy["summary"].strip(), checks=tuple(checks),
         emitted_by=policy.get("emitted-by"), overridden_by=tuple(policy.get("overridden-by", ())),
-        origin=origin,
+        origin=origin, added=policy.get("added", 1), changed=policy.get("changed"),
+        split_from=policy.get("split-from"),
     )
 
 
@@ -157,6 +182,12 @@ class Catalog:
     def by_name(self) -> dict[str, Rule]:
         return {rule.name: rule for rule in self.rules.values()}
 
+    @cached_property
+    def split_from(self) -> dict[str, str]:
+        """Code -> the code it was split from (MCP516 -> MCP510): suppressions and baseline
+        entries of the older code cover the newer one too."""
+        return {code: rule.split_from for code, rule in self.rules.items() if rule.split_from}
+
     def lookup(self, code_or_name: str) -> Rule | None:
         key = code_or_name.strip()
         return self.rules.get(key.upper()) or self.by_name.get(key.lower())
@@ -169,6 +200,7 @@ class Catalog:
                               f"{clash.code} {clash.name} from {clash.origin}")
         self.rules[rule.code] = rule
         self.__dict__.pop("by_name", None)
+        self.__dict__.pop("split_from", None)
 
     @cached_property
     def builtin_docs(self) -> dict[str, dict[str, Any]]:

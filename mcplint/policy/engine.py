@@ -3,7 +3,8 @@
 The evaluated document is {"manifest", "declared", "facts", "live", "profile", "data"}.
 A check's `given` globs select values in it (each match keeps its pointer), `when` filters
 them, `expect` (JMESPath) and/or `schema` (JSON Schema) must hold. JMESPath sees an
-envelope: `this` (the selected value) plus the document's top-level keys.
+envelope: `this` (the selected value), `key` (the key or index it sits at) plus the
+document's top-level keys.
 """
 
 from __future__ import annotations
@@ -17,9 +18,10 @@ from typing import Any, Callable
 from mcplint.findings import Finding, Location, make_finding
 from mcplint.load.sourcemap import SourceMap, join, resolve, split
 from mcplint.policy import jmes
-from mcplint.policy.catalog import Check, Rule
+from mcplint.policy.catalog import PLACEHOLDER, Check, Rule
 
 
+# Plain classes, not dataclasses: `check` loads this module at start-up (README, Development).
 class Mount:
     """A part of the evaluated document that comes from a file (the manifest, a document)."""
 
@@ -90,10 +92,28 @@ class Context:
         return pointer, evidence
 
 
+@lru_cache(maxsize=1024)
+def _tokens(glob: str) -> tuple[tuple[str, ...], bool]:
+    """A glob's unescaped tokens, and whether it has a `*` (parsed once per run)."""
+    tokens = tuple(split(glob))
+    return tokens, "*" in tokens
+
+
 def expand(document: Any, glob: str) -> list[tuple[str, Any]]:
     """All (pointer, value) pairs matching a pointer glob; `*` matches one key or index."""
+    tokens, wild = _tokens(glob)
+    if not wild:  # a plain pointer (most globs: the members a check names) has one match
+        value = document
+        for token in tokens:
+            if isinstance(value, dict) and token in value:
+                value = value[token]
+            elif isinstance(value, list) and token.isdigit() and int(token) < len(value):
+                value = value[int(token)]
+            else:
+                return []
+        return [(glob, value)]
     matches: list[tuple[str, Any]] = [("", document)]
-    for token in split(glob):
+    for token in tokens:
         following = []
         for pointer, value in matches:
             if isinstance(value, dict):
@@ -110,7 +130,7 @@ def expand(document: Any, glob: str) -> list[tuple[str, Any]]:
     return matches
 
 
-_PLACEHOLDER = re.compile(r"\{\{|\}\}|\{([^{}]+)\}")
+_PLACEHOLDER = re.compile(PLACEHOLDER)
 
 
 @lru_cache(maxsize=512)
@@ -178,7 +198,7 @@ class Evaluator:
     def _check(self, rule: Rule, check: Check) -> Iterator[Finding]:
         for glob in check.given:
             for pointer, value in self.matches(glob):
-                envelope = {**self.base, "this": value}
+                envelope = {**self.base, "this": value, "key": _last_token(pointer)}
                 when, expect = check.when_function, check.expect_function
                 if when is not None and not _holds(when, envelope, default=False):
                     continue
@@ -193,6 +213,12 @@ class Evaluator:
                                        source=source, evidence=evidence,
                                        manifest=self.context.manifest)
                 yield finding.with_(severity=check.severity) if check.severity else finding
+
+
+def _last_token(pointer: str) -> str:
+    """The key or index a match sits at (`key` in JMESPath), for messages that name it."""
+    token = pointer[pointer.rfind("/") + 1:]
+    return token.replace("~1", "/").replace("~0", "~") if "~" in token else token
 
 
 def compile_checks(rules: Iterable[Rule], reads_live: bool) -> None:

@@ -5,24 +5,26 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Callable
 from importlib import import_module
+from pathlib import Path
 from typing import IO, Any
 
-from mcplint.findings import SEVERITIES, FileResult, Finding
+from mcplint.findings import SEVERITIES, FileResult, Finding, from_root
 from mcplint.policy.catalog import Catalog
 
 REPORT_VERSION = "1"
 
 # format name -> module under mcplint.report (imported only when that format is asked for)
 FORMATS = {"text": "text", "json": "jsonreport", "sarif": "sarif", "github": "github",
-           "junit": "junit", "markdown": "markdown"}
+           "gitlab": "gitlab", "junit": "junit", "markdown": "markdown"}
 
 
+# Plain classes, not dataclasses: `check` loads this module at start-up (README, Development).
 class Report:
     """The outcome of one run, for every reporter."""
 
     def __init__(self, command: str, results: list[FileResult], catalog: Catalog,
                  color: bool = False, verbosity: int = 0, extras: dict[str, Any] | None = None,
-                 fail_on: str = "error") -> None:
+                 fail_on: str = "error", root: Path | None = None) -> None:
         self.command = command  # check, verify or probe
         self.results = results
         self.catalog = catalog
@@ -30,6 +32,28 @@ class Report:
         self.verbosity = verbosity
         self.extras = {} if extras is None else extras  # e.g. the baseline's stale entries
         self.fail_on = fail_on  # what fails the run: junit reports only these as failures
+        self.root = root  # github, sarif, junit and markdown name files relative to it
+
+    def path(self, file: str) -> str:
+        """A file as the CI-facing reports name it: relative to the root (text and json
+        keep paths as typed)."""
+        return from_root(file, self.root)
+
+    def distinct(self) -> list[tuple[Finding, list[str]]]:
+        """Each finding once, with the manifests it was found for: a metadata document
+        shared by several manifests gives one annotation, not one per manifest, when the
+        findings are identical (same place, code, message, severity and suppression)."""
+        groups: dict[tuple[Any, ...], tuple[Finding, list[str]]] = {}
+        for result in self.results:
+            for finding in result.findings:
+                suppression = tuple(sorted((finding.suppression or {}).items()))
+                # The same place in the same file: a fingerprint alone does not tell apart
+                # one problem repeated at several places of a document.
+                key = (id(finding),) if finding.file is None else (
+                    finding.fingerprint, finding.file, finding.line, finding.column,
+                    finding.code, finding.message, finding.severity, suppression)
+                groups.setdefault(key, (finding, []))[1].append(finding.manifest or result.path)
+        return list(groups.values())
 
     @property
     def findings(self) -> list[Finding]:
@@ -56,6 +80,27 @@ class Report:
         if rule is None or rule.origin != "builtin":
             return None
         return str(self.catalog.data["docs_url"]).format(code=code)
+
+
+SHOWN_PER_RULE = 20  # findings of one rule in one file that the formats people read show
+
+
+def bounded(findings: list[Finding]) -> tuple[list[Finding], list[str]]:
+    """The findings a reader is shown (the first SHOWN_PER_RULE of each rule in each file)
+    and one line per (rule, file) about the rest: a served document repeating one problem
+    33,000 times must not print megabytes. JSON and SARIF keep every finding."""
+    seen: Counter[tuple[str, str | None]] = Counter()
+    shown = []
+    for finding in findings:
+        key = (finding.code, finding.file)
+        seen[key] += 1
+        if seen[key] <= SHOWN_PER_RULE:
+            shown.append(finding)
+    notes = [f"{count - SHOWN_PER_RULE} more {code} finding"
+             f"{'' if count - SHOWN_PER_RULE == 1 else 's'}"
+             f"{f' in {file}' if file else ''} not shown (all are in --format json and sarif)"
+             for (code, file), count in seen.items() if count > SHOWN_PER_RULE]
+    return shown, notes
 
 
 Writer = Callable[[Report, IO[str]], None]

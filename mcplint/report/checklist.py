@@ -10,6 +10,7 @@ from typing import IO, Any
 from mcplint.facts import dig
 from mcplint.findings import SYMPTOMS, Finding
 from mcplint.report import Report
+from mcplint.report.escape import visible
 from mcplint.report.text import evidence_line
 
 Reached = Callable[[dict[str, Any]], bool]
@@ -54,7 +55,8 @@ def _mark(report: Report, text: str, color: str) -> str:
 
 
 def _finding_lines(finding: Finding) -> list[str]:
-    lines = [f"      {finding.code} {finding.severity} {finding.name}: {finding.message}"]
+    lines = [f"      {finding.code} {finding.severity} {finding.name}: "
+             f"{visible(finding.message)}"]
     if finding.evidence:
         lines.append(f"        evidence: {evidence_line(finding.evidence)}")
     if finding.symptom in ("reach", "auth") and finding.severity != "info":
@@ -66,7 +68,7 @@ def write(report: Report, out: IO[str]) -> None:
     for result in report.results:
         live = result.live or {}
         findings = [f for f in result.findings if not f.suppressed]
-        out.write(f"mcplint probe {result.path}\n\n")
+        out.write(f"mcplint probe {visible(result.path)}\n\n")
         placed: set[int] = set()
         failed_symptoms = []
         for title, codes, reached in STEPS:
@@ -92,6 +94,9 @@ def write(report: Report, out: IO[str]) -> None:
                 for line in _finding_lines(finding):
                     out.write(line + "\n")
         out.write("\n")
+        if live.get("resolvers_answered") is False:  # nothing was judged (exit code 3)
+            out.write("Not judged: no resolver answered, so no step could be checked.\n")
+            continue
         if not failed_symptoms:
             out.write("No step failed: a hosted client should be able to connect.\n")
             continue

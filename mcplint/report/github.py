@@ -12,7 +12,8 @@ import os
 from typing import IO
 
 from mcplint.findings import Finding
-from mcplint.report import Report
+from mcplint.report import Report, bounded
+from mcplint.report.escape import log_line, visible
 from mcplint.report.text import evidence_line, summary_lines
 
 COMMANDS = {"error": "error", "warning": "warning", "info": "notice"}
@@ -28,32 +29,42 @@ def _property(text: str) -> str:
     return _data(text).replace(":", "%3A").replace(",", "%2C")
 
 
-def command(finding: Finding) -> str:
-    """The workflow command for one finding."""
+def command(finding: Finding, file: str | None = None, manifests: list[str] | None = None) -> str:
+    """The workflow command for one finding; `file` is its path relative to the root the
+    runner resolves annotations against (the finding's own path when not given)."""
     properties = []
     span = finding.location.span
     if finding.file is not None:
-        properties.append(f"file={_property(finding.file)}")
+        properties.append(f"file={_property(visible(file or finding.file))}")
         if span is not None:
             properties += [f"line={span.line}", f"col={span.column}",
                            f"endLine={span.end_line}"]
             if span.end_line == span.line:  # GitHub takes a column range on one line only
                 properties.append(f"endColumn={span.end_column}")
     properties.append(f"title={_property(f'{finding.code} {finding.name}')}")
-    message = finding.message
+    message = visible(finding.message)  # one line: the only line break is the one below
     if finding.evidence:
         message += f"\nevidence: {evidence_line(finding.evidence)}"
     if finding.file is None and finding.evidence and finding.evidence.get("url"):
-        message = f"{finding.evidence['url']}: {message}"
+        message = f"{visible(finding.evidence['url'])}: {message}"
+    if manifests and len(manifests) > 1:  # one annotation for a document several manifests use
+        message += f"\nused by: {', '.join(manifests)}"
     return f"::{COMMANDS[finding.severity]} {','.join(properties)}::{_data(message)}"
 
 
 def write(report: Report, out: IO[str]) -> None:
-    for finding in report.active:
-        out.write(command(finding) + "\n")
+    groups = [(f, manifests) for f, manifests in report.distinct() if not f.suppressed]
+    shown, rest = bounded([f for f, _ in groups])
+    kept = {id(f) for f in shown}
+    for finding, manifests in groups:
+        if id(finding) in kept:
+            file = report.path(finding.file) if finding.file is not None else None
+            out.write(command(finding, file, [report.path(m) for m in manifests]) + "\n")
+    for note in rest:  # plain log lines: GitHub caps annotations per step anyway
+        out.write(f"mcplint: {visible(note)}\n")
     if report.verbosity >= 0:
         for line in summary_lines(report):
-            out.write(line + "\n")
+            out.write(log_line(line) + "\n")
     summary_file = os.environ.get("GITHUB_STEP_SUMMARY")
     if summary_file:
         from mcplint.report import markdown

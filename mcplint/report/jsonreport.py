@@ -10,6 +10,7 @@ from mcplint.findings import Finding
 from mcplint.load.schemacheck import KNOWN_VERSIONS
 from mcplint.policy.catalog import CATALOG_VERSION
 from mcplint.report import REPORT_VERSION, Report
+from mcplint.report.escape import json_value
 
 
 def finding_json(report: Report, finding: Finding) -> dict[str, Any]:
@@ -51,5 +52,5 @@ def document(report: Report) -> dict[str, Any]:
 
 
 def write(report: Report, out: IO[str]) -> None:
-    json.dump(document(report), out, indent=2)
+    json.dump(json_value(document(report)), out, indent=2)
     out.write("\n")

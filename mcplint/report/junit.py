@@ -8,44 +8,38 @@ are listed in the case's output without failing it.
 
 from __future__ import annotations
 
-import re
 from typing import IO
 from xml.etree import ElementTree as ET
 
 from mcplint.findings import FileResult, Finding, at_least
 from mcplint.report import Report
+from mcplint.report.escape import xml_text
 from mcplint.report.text import evidence_line, location
 
-# XML 1.0 allows no control characters but tab, LF and CR.
-_NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
 
-
-def _clean(text: str) -> str:
-    return _NOT_XML.sub("\ufffd", text)
-
-
-def _line(finding: Finding) -> str:
-    text = f"{location(finding)}: {finding.severity}: {finding.message}"
+def _line(report: Report, finding: Finding) -> str:
+    text = f"{location(finding, report)}: {finding.severity}: {xml_text(finding.message)}"
     if finding.evidence:
         text += f"\n    evidence: {evidence_line(finding.evidence)}"
     if finding.suppression:
-        text += f"  [suppressed: {finding.suppression.get('reason') or 'no reason given'}]"
-    return _clean(text)
+        reason = xml_text(finding.suppression.get("reason") or "no reason given")
+        text += f"  [suppressed: {reason}]"
+    return text
 
 
 def _case(report: Report, result: FileResult, code: str, findings: list[Finding]) -> ET.Element:
     rule = report.catalog.rules.get(code)
-    name = f"{code} {rule.name}" if rule else code
-    case = ET.Element("testcase", name=name, classname=result.path, file=result.path,
-                      time="0")
+    name = xml_text(f"{code} {rule.name}" if rule else code)
+    path = xml_text(report.path(result.path))
+    case = ET.Element("testcase", name=name, classname=path, file=path, time="0")
     failing = [f for f in findings if not f.suppressed and at_least(f.severity, report.fail_on)]
     if failing:
         failure = ET.SubElement(case, "failure", type=failing[0].severity,
-                                message=_clean(failing[0].message))
-        failure.text = "\n".join(_line(f) for f in failing)
+                                message=xml_text(failing[0].message))
+        failure.text = "\n".join(_line(report, f) for f in failing)
     others = [f for f in findings if f not in failing]
     if others:
-        ET.SubElement(case, "system-out").text = "\n".join(_line(f) for f in others)
+        ET.SubElement(case, "system-out").text = "\n".join(_line(report, f) for f in others)
     return case
 
 
@@ -55,7 +49,7 @@ def _suite(report: Report, result: FileResult) -> ET.Element:
         by_code.setdefault(finding.code, []).append(finding)
     cases = [_case(report, result, code, found) for code, found in sorted(by_code.items())]
     failures = sum(1 for c in cases if c.find("failure") is not None)
-    suite = ET.Element("testsuite", name=result.path, tests=str(len(cases)),
+    suite = ET.Element("testsuite", name=xml_text(report.path(result.path)), tests=str(len(cases)),
                        failures=str(failures), errors="0", skipped="0", time="0")
     suite.extend(cases)
     return suite

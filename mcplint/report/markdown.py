@@ -3,40 +3,25 @@
 A headline, findings per manifest in a table linking each rule's page, the summary by the
 symptom a user would see, and, after live verification, a Mermaid sequence diagram of the
 discovery chain (the hosted client and each host, one arrow per request with its status)
-with the failing step marked. Everything a server sent (URLs, errors) is escaped: a
-report must not carry HTML or Mermaid from the servers it checked.
+with the failing step marked. Everything a manifest or a server chose (messages, paths,
+evidence, URLs) is shown literally, in code spans and escaped Mermaid labels
+(mcplint/report/escape.py): a report must not carry links, images, mentions, HTML or
+Mermaid from the servers it checked.
 """
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable, Iterator
 from typing import IO, Any
 from urllib.parse import urlsplit
 
 from mcplint.findings import SYMPTOMS, FileResult, Finding
-from mcplint.report import Report
+from mcplint.report import Report, bounded
+from mcplint.report.escape import code_span, mermaid
 from mcplint.report.text import baseline_line, evidence_line, location, plural
 
 ICONS = {"error": "❌ error", "warning": "⚠️ warning", "info": "ℹ️ info"}
-_CELL_ESCAPES = {"|": "\\|", "<": "&lt;", ">": "&gt;", "&": "&amp;", "\n": "<br>", "\r": ""}
-_CELL = re.compile("|".join(map(re.escape, _CELL_ESCAPES)))
-# Mermaid ends a statement at ';' or a newline and reads '#…;' as an entity; '<', '>' and
-# quotes could open HTML in labels. Each becomes an entity code, in one pass.
-_MERMAID = re.compile(r'[#;<>"\n\r`{}]')
 FAILED_STEP = "rgb(255, 228, 228)"
-
-
-def cell(text: object) -> str:
-    """Text safe inside a Markdown table cell (and free of HTML)."""
-    return _CELL.sub(lambda m: _CELL_ESCAPES[m.group()], str(text))
-
-
-def mermaid_text(text: object, limit: int = 90) -> str:
-    value = str(text)
-    if len(value) > limit:
-        value = value[: limit - 1] + "…"
-    return _MERMAID.sub(lambda m: f"#{ord(m.group())};", value)
 
 
 def headline(report: Report) -> str:
@@ -71,13 +56,13 @@ def _table(report: Report, findings: Iterable[Finding], reason: bool = False) ->
     yield "| Severity | Where | Rule | Message |" + (" Reason |" if reason else "")
     yield "|---|---|---|---|" + ("---|" if reason else "")
     for finding in findings:
-        message = finding.message
+        message = code_span(finding.message)
         if finding.evidence:
-            message += f"\nevidence: {evidence_line(finding.evidence)}"
-        row = (f"| {ICONS[finding.severity]} | `{cell(location(finding))}` | "
-               f"{_rule_link(report, finding)} | {cell(message)} |")
+            message += f"<br>evidence: {code_span(evidence_line(finding.evidence))}"
+        row = (f"| {ICONS[finding.severity]} | {code_span(location(finding, report))} | "
+               f"{_rule_link(report, finding)} | {message} |")
         if reason:
-            row += f" {cell((finding.suppression or {}).get('reason') or '')} |"
+            row += f" {code_span((finding.suppression or {}).get('reason') or '')} |"
         yield row
 
 
@@ -87,11 +72,15 @@ def _manifest(report: Report, result: FileResult) -> Iterator[str]:
     diagram = list(sequence_diagram(result))
     if not (active or suppressed or diagram):
         return
-    yield f"### `{cell(result.path)}`"
+    yield f"### {code_span(report.path(result.path), in_table=False)}"
     yield ""
     if active:
-        yield from _table(report, active)
+        shown, rest = bounded(active)
+        yield from _table(report, shown)
         yield ""
+        for note in rest:
+            yield code_span(note, in_table=False)  # it names a file: shown literally
+            yield ""
     if diagram:
         yield "Discovery chain, as the hosted client walked it:"
         yield ""
@@ -130,7 +119,7 @@ def sequence_diagram(result: FileResult) -> Iterator[str]:
     yield "sequenceDiagram"
     yield "    participant C as Hosted client"
     for host in hosts:
-        yield f"    participant {alias[host]} as {mermaid_text(host)}"
+        yield f"    participant {alias[host]} as {mermaid(host)}"
     for request in requests:
         yield from _arrows(request, alias, blamed)
     yield "```"
@@ -152,10 +141,10 @@ def _arrows(request: dict[str, Any], alias: dict[str, str],
     indent = "        " if reasons else "    "
     if reasons:
         yield f"    rect {FAILED_STEP}"
-    yield f"{indent}C->>{host}: {mermaid_text(ask)}"
-    yield f"{indent}{host}-{'-x' if reasons else '->>'}C: {mermaid_text(answer)}"
+    yield f"{indent}C->>{host}: {mermaid(ask)}"
+    yield f"{indent}{host}-{'-x' if reasons else '->>'}C: {mermaid(answer)}"
     if reasons:
-        yield f"{indent}Note over C,{host}: ❌ {mermaid_text('; '.join(reasons), 140)}"
+        yield f"{indent}Note over C,{host}: ❌ {mermaid('; '.join(reasons), 140)}"
         yield "    end"
 
 

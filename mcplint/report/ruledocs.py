@@ -162,12 +162,21 @@ def _fenced(text: str, language: str) -> Iterator[str]:
 
 
 def index(rules: list[Rule]) -> str:
-    """docs/rules/README.md: every rule, one line each, linking to its page."""
+    """docs/rules/README.md: the catalog, every rule on one line, linking to its page."""
     lines = ["# Rules", "",
-             "One page per rule, generated from `policies/` by `scripts/regen.py`. "
-             "`mcplint rules` lists the same catalog; `mcplint explain CODE` prints a page.",
-             "", "| code | name | severity | checked | symptom |", "|---|---|---|---|---|"]
+             "The catalog of mcplint's built-in rules, one page per rule, generated from "
+             "`policies/` by `scripts/regen.py`. `mcplint rules` lists the same catalog; "
+             "`mcplint explain CODE` prints a page. Codes, names, severities, modes, profiles "
+             "and symptoms are a stable interface. The facts the rules rest on are "
+             "[../facts.md](../facts.md); what a policy may read, "
+             "[../contract.md](../contract.md).", "",
+             "*checked*: `static` by `mcplint check` (and `verify`), `live` by `mcplint verify` "
+             "only. *profiles*: the `--profile` values under which the rule runs. *symptom*: "
+             "what a claude.ai user sees when the problem is there.", "",
+             "| code | name | severity | checked | profiles | symptom |",
+             "|---|---|---|---|---|---|"]
     for rule in sorted(rules, key=lambda r: r.code):
         lines.append(f"| [{rule.code}]({rule.code}.md) | {rule.name} | {rule.severity} | "
-                     f"{', '.join(rule.modes)} | {SYMPTOMS[rule.symptom]} |")
+                     f"{', '.join(rule.modes)} | {', '.join(rule.profiles)} | "
+                     f"{SYMPTOMS[rule.symptom]} |")
     return "\n".join(lines) + "\n"

@@ -16,7 +16,9 @@ from urllib.parse import quote
 
 from mcplint import __version__
 from mcplint.findings import SYMPTOMS, Finding, Location
+from mcplint.policy.catalog import CATALOG_VERSION
 from mcplint.report import Report
+from mcplint.report.escape import json_value, visible
 
 SCHEMA_URI = "https://json.schemastore.org/sarif-2.1.0.json"
 LEVELS = {"error": "error", "warning": "warning", "info": "note"}
@@ -32,11 +34,15 @@ def document(report: Report) -> dict[str, Any]:
     run: dict[str, Any] = {
         "tool": {"driver": {"name": "mcplint", "version": __version__,
                             "semanticVersion": __version__,
+                            "properties": {"catalogVersion": CATALOG_VERSION},
                             "rules": [_rule(report, code) for code in codes]}},
-        "originalUriBaseIds": {ROOT_ID: {"uri": Path.cwd().as_uri() + "/"}},
+        # The repository root (report.root): a code-scanning upload resolves the relative
+        # URIs below against its checkout, whatever folder mcplint ran in.
+        "originalUriBaseIds": {ROOT_ID: {"uri": (report.root or Path.cwd()).as_uri() + "/"}},
         "columnKind": "unicodeCodePoints",
         "invocations": [{"executionSuccessful": True}],
-        "results": [_result(report, f, index) for f in report.findings],
+        "results": [_result(report, f, index, manifests)
+                    for f, manifests in report.distinct()],
         "properties": {"command": report.command, "summary": report.counts(),
                        **report.extras},
     }
@@ -68,15 +74,18 @@ def _rule(report: Report, code: str) -> dict[str, Any]:
     return entry
 
 
-def _result(report: Report, finding: Finding, index: dict[str, int]) -> dict[str, Any]:
+def _result(report: Report, finding: Finding, index: dict[str, int],
+            manifests: list[str]) -> dict[str, Any]:
+    shown = [report.path(m) for m in manifests]
     result: dict[str, Any] = {
         "ruleId": finding.code,
         "level": LEVELS[finding.severity],
-        "message": {"text": finding.message},
-        "locations": [_location(finding.location, finding)],
+        "message": {"text": visible(finding.message)},
+        "locations": [_location(report, finding.location, finding)],
         "partialFingerprints": {FINGERPRINT_KEY: finding.fingerprint},
         "properties": {"symptom": finding.symptom, "source": finding.source,
-                       "manifest": finding.manifest},
+                       "manifest": shown[0] if finding.manifest else None,
+                       "manifests": shown if finding.manifest else []},
     }
     if finding.code in index:
         result["ruleIndex"] = index[finding.code]
@@ -84,7 +93,7 @@ def _result(report: Report, finding: Finding, index: dict[str, int]) -> dict[str
         result["properties"]["evidence"] = finding.evidence
     if finding.related:
         result["relatedLocations"] = [
-            {"id": number, **_location(location, None), "message": {"text": text}}
+            {"id": number, **_location(report, location, None), "message": {"text": visible(text)}}
             for number, (location, text) in enumerate(finding.related, start=1)]
     if finding.suppression:
         kind = "inSource" if finding.suppression.get("kind") == "inline" else "external"
@@ -93,13 +102,13 @@ def _result(report: Report, finding: Finding, index: dict[str, int]) -> dict[str
     return result
 
 
-def _location(location: Location, finding: Finding | None) -> dict[str, Any]:
+def _location(report: Report, location: Location, finding: Finding | None) -> dict[str, Any]:
     """A file region; a finding about a URL with no manifest (probe) points at the URL."""
     if location.file is None:
         url = str(((finding and finding.evidence) or {}).get("url") or "")
         physical: dict[str, Any] = {"artifactLocation": {"uri": url}} if url else {}
     else:
-        physical = {"artifactLocation": _artifact(location.file)}
+        physical = {"artifactLocation": _artifact(report.path(location.file))}
         span = location.span
         if span is not None:
             physical["region"] = {"startLine": span.line, "startColumn": span.column,
@@ -120,5 +129,5 @@ def _artifact(file: str) -> dict[str, str]:
 
 
 def write(report: Report, out: IO[str]) -> None:
-    json.dump(document(report), out, indent=2)
+    json.dump(json_value(document(report)), out, indent=2)
     out.write("\n")

@@ -6,7 +6,8 @@ from collections.abc import Iterable
 from typing import IO, Any
 
 from mcplint.findings import SYMPTOMS, Finding
-from mcplint.report import Report
+from mcplint.report import Report, bounded
+from mcplint.report.escape import log_line, visible
 
 _COLORS = {"error": "red", "warning": "yellow", "info": "blue"}
 
@@ -19,14 +20,22 @@ def _style(report: Report, text: str, **style: Any) -> str:
     return click.style(text, **style)
 
 
-def location(finding: Finding) -> str:
+def location(finding: Finding, report: Report | None = None) -> str:
+    """`file:line:col` as one visible line (a file name can hold anything); with a report,
+    the file as named relative to its root (the CI-facing formats), else as typed."""
     if finding.file is None:
-        return str((finding.evidence or {}).get("url") or finding.location.pointer or "-")
-    return f"{finding.file}:{finding.line or 1}:{finding.column or 1}"
+        return visible((finding.evidence or {}).get("url") or finding.location.pointer or "-")
+    file = report.path(finding.file) if report is not None else finding.file
+    return visible(f"{file}:{finding.line or 1}:{finding.column or 1}")
 
 
 def evidence_line(evidence: dict[str, Any]) -> str:
-    """One line a reader can reproduce: the request, what came back, what is at fault."""
+    """One line a reader can reproduce: the request, what came back, what is at fault
+    (visible: servers chose most of it)."""
+    return visible(_evidence_line(evidence))
+
+
+def _evidence_line(evidence: dict[str, Any]) -> str:
     parts = []
     if evidence.get("method") or evidence.get("url"):
         parts.append(" ".join(str(evidence[k]) for k in ("method", "url") if evidence.get(k)))
@@ -47,11 +56,11 @@ def evidence_line(evidence: dict[str, Any]) -> str:
 def _finding_lines(report: Report, finding: Finding) -> Iterable[str]:
     severity = _style(report, finding.severity, fg=_COLORS[finding.severity], bold=True)
     head = _style(report, location(finding), bold=True)
-    line = f"{head}: {finding.code} {severity} {finding.name}: {finding.message}"
+    line = f"{head}: {finding.code} {severity} {finding.name}: {visible(finding.message)}"
     if finding.suppressed:
-        reason = (finding.suppression or {}).get("reason")
+        reason = visible((finding.suppression or {}).get("reason") or "")
         line += _style(report, f"  [suppressed{': ' + reason if reason else ''}]", dim=True)
-    yield line
+    yield log_line(line)
     if finding.evidence:
         yield f"    evidence: {evidence_line(finding.evidence)}"
     if report.verbosity > 0:
@@ -106,9 +115,12 @@ def write(report: Report, out: IO[str]) -> None:
         shown = [f for f in result.findings if not f.suppressed or report.verbosity > 0]
         if not shown:
             continue
+        shown, rest = bounded(shown)
         for finding in shown:
             for line in _finding_lines(report, finding):
                 out.write(line + "\n")
+        for note in rest:
+            out.write(f"  ... {visible(note)}\n")
         out.write("\n")
     if report.verbosity >= 0:
         for line in summary_lines(report):

@@ -19,6 +19,7 @@ _DIRECTIVE = re.compile(
 )
 
 
+# Plain classes, not dataclasses: `check` loads this module at start-up (README, Development).
 class Directive:
     def __init__(self, kind: str, names: list[str], reason: str, span: Span,
                  codes: dict[str, str] | None = None, used: set[str] | None = None) -> None:

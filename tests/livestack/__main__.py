@@ -36,7 +36,8 @@ def main() -> int:
             print(f"scenario {scenario.id}: {scenario.summary}")
             command = "mcplint verify " + shlex.join(stack.cli_args(scenario))
             if scenario.auth == "static-headers":  # the API key reaches the server only when sent
-                command = f"{STATIC_KEY_ENV}={STATIC_KEY} {command} --send-credentials"
+                command = (f"{STATIC_KEY_ENV}={STATIC_KEY} {command} --send-credentials "
+                           f"--credential-env {STATIC_KEY_ENV}")
             print(command)
             print("Ctrl-C stops the stack.", flush=True)
             try:

@@ -108,6 +108,7 @@ HOSTILE = {
     "hostile-invalid-json": ("POST /mcp: 401 with resource_metadata; PRM (any GET): invalid JSON", ("MCP406",)),
     "hostile-deep-json": ("POST /mcp: 401 with resource_metadata; PRM (any GET): [[[... 100k deep", ("MCP406",)),
     "hostile-reset": ("reads the request, then resets the connection (RST)", ("MCP308",)),
+    "hostile-ssrf": ("an OAuth deployment answering with the URLs and strings the path's /t/TOKEN/ names", ()),
 }
 
 CF_CHALLENGE_PAGE = """<!DOCTYPE html><html lang="en-US"><head><title>Just a moment...</title>

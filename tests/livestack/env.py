@@ -42,6 +42,11 @@ def child_env(extra: Mapping[str, str] | None = None) -> dict[str, str]:
         env[LOG_ENV] = os.environ[LOG_ENV]
     env["NO_COLOR"] = "1"
     env.pop("FORCE_COLOR", None)
+    # A test that runs under a CI system must see what it sees elsewhere: mcplint reads these
+    # for the report root, the default format and the job summary; tests set them themselves.
+    for variable in ("GITHUB_ACTIONS", "GITHUB_WORKSPACE", "GITHUB_STEP_SUMMARY", "GITHUB_OUTPUT",
+                     "CI_PROJECT_DIR"):
+        env.pop(variable, None)
     env["PYTHONUNBUFFERED"] = "1"  # logs of a failed start must not sit in a buffer
     if extra:
         env.update(extra)

@@ -17,6 +17,11 @@ Two listeners on 127.0.0.1, ports reported in ports_file as {"hostile": P, "slow
                           at this host; any other request: 200 application/json, invalid
     hostile-deep-json     same, with a valid but 100,000-deep array [[[...]]]
     hostile-reset         reads the request, then resets the connection (TCP RST)
+    hostile-ssrf          a whole OAuth deployment whose answers carry what the test asks
+                          for: the path holds /t/TOKEN/, TOKEN the URL-safe base64 of a JSON
+                          object (see Hostile.hostile_ssrf), so a test names the challenge's
+                          resource_metadata, the PRM's authorization_servers, the AS
+                          endpoints and the strings the answers hold
 - slow (plain HTTP, behind nginx): GET /slow/<milliseconds>/<file> answers the JSON
   file from static_dir after that delay.
 """
@@ -24,6 +29,8 @@ Two listeners on 127.0.0.1, ports reported in ports_file as {"hostile": P, "slow
 from __future__ import annotations
 
 import asyncio
+import base64
+import binascii
 import json
 import socket
 import ssl
@@ -147,11 +154,68 @@ class Hostile:
         else:
             writer.write(response("200 OK", body))
 
+    async def hostile_ssrf(self, request: Request, writer: asyncio.StreamWriter) -> None:
+        """Answers steered by the request's /t/TOKEN/ (hostile_config), each key optional:
+        hint (the challenge's resource_metadata), authorization_servers (the PRM's list),
+        token_endpoint, registration_endpoint (the AS metadata's), registration (the DCR
+        answer's members), token (the token endpoint's JSON answer), header (one raw header
+        line added to every answer). Unnamed URLs point back at this host."""
+        config, token = hostile_config(request.path)
+        own = f"https://{request.host}/t/{token}"
+        path = request.path.split("?", 1)[0]
+        extra = config.get("header", "")
+        extra = f"{extra}\r\n" if extra else ""
+        if request.method == "POST" and path.endswith("/mcp"):
+            hint = config.get("hint", f"https://{request.host}/.well-known/oauth-protected-resource/t/{token}/mcp")
+            challenge = f'WWW-Authenticate: Bearer error="invalid_token", resource_metadata="{hint}"\r\n'
+            writer.write(response("401 Unauthorized", b'{"error":"invalid_token"}', extra=challenge + extra))
+        elif "oauth-protected-resource" in path:
+            prm = {"resource": f"{own}/mcp", "authorization_servers": config.get("authorization_servers", [own])}
+            writer.write(response("200 OK", json.dumps(prm).encode(), extra=extra))
+        elif "oauth-authorization-server" in path or "openid-configuration" in path:
+            metadata = {
+                "issuer": own,
+                "authorization_endpoint": f"{own}/authorize",
+                "token_endpoint": config.get("token_endpoint", f"{own}/token"),
+                "registration_endpoint": config.get("registration_endpoint", f"{own}/register"),
+                "code_challenge_methods_supported": ["S256"],
+                "response_types_supported": ["code"],
+                "grant_types_supported": ["authorization_code", "refresh_token"],
+                "token_endpoint_auth_methods_supported": ["none"],
+            }
+            writer.write(response("200 OK", json.dumps(metadata).encode(), extra=extra))
+        elif request.method == "POST" and path.endswith("/register"):
+            answer = {"client_id": "hostile-client", **config.get("registration", {})}
+            writer.write(response("201 Created", json.dumps(answer).encode(), extra=extra))
+        elif request.method == "POST" and path.endswith("/token"):
+            answer = config.get("token", {"error": "invalid_grant"})
+            writer.write(response("400 Bad Request", json.dumps(answer).encode(), extra=extra))
+        else:
+            writer.write(response("404 Not Found", b'{"error":"not_found"}', extra=extra))
+
     async def hostile_reset(self, request: Request, writer: asyncio.StreamWriter) -> None:
         # SO_LINGER with a zero timeout turns close() into a TCP RST.
         sock = writer.get_extra_info("socket")
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
         writer.transport.abort()
+
+
+def hostile_token(config: dict) -> str:
+    """The /t/TOKEN/ path piece that makes hostile-ssrf answer with `config`."""
+    return base64.urlsafe_b64encode(json.dumps(config).encode()).decode().rstrip("=")
+
+
+def hostile_config(path: str) -> tuple[dict, str]:
+    """(the config, its token) of a hostile-ssrf request path; ({}, "-") without one."""
+    parts = path.split("?", 1)[0].split("/")
+    if "t" not in parts or parts.index("t") + 1 >= len(parts):
+        return {}, "-"
+    token = parts[parts.index("t") + 1]
+    try:
+        config = json.loads(base64.urlsafe_b64decode(token + "=" * (-len(token) % 4)))
+    except (binascii.Error, ValueError):
+        return {}, token
+    return (config if isinstance(config, dict) else {}), token
 
 
 class Slow:

@@ -342,7 +342,8 @@ class Stack:
 
         auth follows the scenario: oauth (issuer, audience, registration [dcr]), none, or
         static-headers (``X-Api-Key: ${LIVESTACK_API_KEY}``; verify sends it with
-        ``--send-credentials`` and that variable set to STATIC_KEY).
+        ``--send-credentials --credential-env LIVESTACK_API_KEY`` and that variable set to
+        STATIC_KEY).
 
         overrides are merged in recursively; a value of None removes the key.
         """

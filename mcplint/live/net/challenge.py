@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from typing import NamedTuple
 
 _TOKEN = r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+"
 _SCHEME = re.compile(rf"\s*({_TOKEN})(?=\s|,|$)")
@@ -10,12 +11,12 @@ _PARAM = re.compile(rf"\s*({_TOKEN})\s*=\s*(?:\"((?:[^\"\\]|\\.)*)\"|({_TOKEN}))
 _TOKEN68 = re.compile(r"\s*([A-Za-z0-9\-._~+/]+=*)\s*(?=,|$)")
 
 
-class Challenge:
-    def __init__(self, scheme: str, params: dict[str, str] | None = None,
-                 token68: str | None = None) -> None:
-        self.scheme = scheme
-        self.params = {} if params is None else params
-        self.token68 = token68
+class Challenge(NamedTuple):
+    """One challenge: its scheme as sent, its parameters (names lowercase), or a token68."""
+
+    scheme: str
+    params: dict[str, str]  # filled in while the rest of the header is parsed
+    token68: str | None = None
 
 
 def parse(values: list[str]) -> list[Challenge]:
@@ -41,11 +42,11 @@ def parse(values: list[str]) -> list[Challenge]:
                 comma = value.find(",", position)
                 position = len(value) if comma < 0 else comma + 1
                 continue
-            challenge = Challenge(scheme.group(1))
-            challenges.append(challenge)
             position = scheme.end()
             token68 = _TOKEN68.match(value, position)
             if token68 and not _PARAM.match(value, position):
-                challenge.token68 = token68.group(1)
+                challenges.append(Challenge(scheme.group(1), {}, token68.group(1)))
                 position = token68.end()
+            else:
+                challenges.append(Challenge(scheme.group(1), {}))
     return challenges

@@ -17,6 +17,8 @@ from mcplint.live.options import Endpoint, LiveOptions
 LOOKUP_SECONDS = 10.0
 
 
+# A plain class: its lists must not be shared defaults (a NamedTuple's would be), and they
+# must stay lists, which JMESPath treats as arrays and tuples not (README, Development).
 class Lookup:
     """One resolver group's answers for one name."""
 
@@ -99,7 +101,7 @@ class Resolvers:
 
     def __init__(self, options: LiveOptions) -> None:
         self.options = options
-        self.timeout = min(options.timeout, LOOKUP_SECONDS)
+        self.timeout = min(options.timeout, LOOKUP_SECONDS, options.deadline)
         self._lookups: dict[tuple[str, str], PendingLookup] = {}
         self._lock = threading.Lock()
         self._resolvers: dict[str, Any] = {}
@@ -156,9 +158,12 @@ class Resolvers:
 
     def public_answered_any(self) -> bool | None:
         """Whether any public lookup got a response; None when nothing was asked."""
-        asked = [f.result() for (group, _), f in list(self._lookups.items())
-                 if group == "public" and f.done()]
-        real = [lookup for lookup in asked if lookup is not None and lookup.resolver != "literal"]
+        # A lookup still waiting (the verification's deadline came first) got no answer
+        # either: resolvers that never answer must end in "no resolver answered" (exit 3),
+        # not in "nothing was asked".
+        asked = [f.result(0) for (group, _), f in list(self._lookups.items())
+                 if group == "public"]
+        real = [lookup for lookup in asked if lookup is None or lookup.resolver != "literal"]
         if not real:
             return None
-        return any(lookup.answered for lookup in real)
+        return any(lookup is not None and lookup.answered for lookup in real)

@@ -17,39 +17,53 @@ import glob
 import ipaddress
 import json
 import os
+import re
 import socket
 import ssl
 import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 from urllib.parse import urlsplit
 
 import h11
 
-from mcplint.facts.addresses import classify_address, parse_address
+from mcplint.facts.addresses import (
+    classify_address,
+    is_loopback_address,
+    is_loopback_host,
+    parse_address,
+)
+from mcplint.facts.secrets import (
+    redact_header,
+    redact_json,
+    redact_text,
+    redact_url,
+    scrub,
+)
 from mcplint.live.options import LiveOptions
+from mcplint.load.yamlsource import MAX_DEPTH
 
 BODY_LIMIT = 1024 * 1024
 RECORD_BODY_LIMIT = 64 * 1024
-_SECRET_HEADERS = {"authorization", "cookie", "set-cookie", "proxy-authorization"}
 NOT_REPEATABLE = {"registration"}  # steps that create something: never sent twice
-_SECRET_FIELDS = {"client_secret", "refresh_token", "code", "code_verifier", "password"}
+# Statuses that send the client elsewhere with `Location` (mcplint never follows them).
+REDIRECT_STATUSES = frozenset({301, 302, 303, 307, 308})
 
 
-class Target:
+class Target(NamedTuple):
     """Where a request goes, or why it does not go anywhere."""
 
-    def __init__(self, address: str | None = None, port: int = 443, error: str | None = None,
-                 detail: str | None = None, explicit: bool = False) -> None:
-        self.address = address
-        self.port = port
-        self.error = error  # dns, not-public
-        self.detail = detail
-        self.explicit = explicit  # chosen by --connect-to
+    address: str | None = None
+    port: int = 443
+    error: str | None = None  # dns, not-public
+    detail: str | None = None
+    explicit: bool = False  # chosen by --connect-to
 
 
+# A plain class: filled in as the request goes, and a dataclass would cost more at start-up
+# than Target's NamedTuple for no comparison anyone makes (README, Development).
 class Exchange:
     """One request and what came back: the evidence behind live facts."""
 
@@ -96,21 +110,29 @@ class Exchange:
         if self.truncated:
             return None, f"the body is larger than {BODY_LIMIT // 1024} KiB"
         try:
-            return json.loads(self.body.decode("utf-8")), None
+            value = json.loads(self.body.decode("utf-8"), parse_constant=_not_json)
         except RecursionError:
             return None, "the JSON is nested too deeply to read"
+        except _NotJson as error:
+            return None, f"not valid JSON ({error} is not a JSON value)"
         except (UnicodeDecodeError, ValueError) as error:
             return None, f"not valid JSON ({str(error).split(':')[0]})"
+        if _too_deep(value):  # what Python reads can still overflow every later recursion
+            return None, f"the JSON is nested deeper than {MAX_DEPTH} levels"
+        if _SURROGATE_ESCAPE.search(self.body):
+            value = _without_lone_surrogates(value)
+        return value, None
 
     def text(self, limit: int = 300) -> str:
         return self.body[:limit].decode("utf-8", "replace")
 
     def evidence(self, **extra: Any) -> dict[str, Any]:
-        evidence = {"method": self.method, "url": self.url, "status": self.status}
+        evidence = {"method": self.method, "url": redact_url(self.url), "status": self.status}
         if self.error:
             evidence["error"] = f"{self.error}: {self.detail}" if self.detail else self.error
         evidence["elapsed_ms"] = round(self.elapsed_ms)
-        evidence.update({k: v for k, v in extra.items() if v is not None})
+        evidence.update({k: redact_text(v) if k == "header" and isinstance(v, str) else v
+                         for k, v in extra.items() if v is not None})
         return evidence
 
     def summary(self) -> dict[str, Any]:
@@ -120,41 +142,106 @@ class Exchange:
                 "started_ms": round(self.started_ms, 1), "elapsed_ms": round(self.elapsed_ms, 1),
                 "at": self.at}
 
-    def record(self) -> dict[str, Any]:
-        """Everything sent and received, secrets redacted, for --record."""
+    def record(self, credentials: dict[str, str] | None = None) -> dict[str, Any]:
+        """Everything sent and received, for --record, with secrets redacted by rule
+        (mcplint/facts/secrets.py): credential-like headers and JSON or form members, every
+        header sent from auth.headers (`credentials`), and their values wherever they recur."""
+        credentials = credentials or {}
         body, error = self.json()
-        response_body: Any = body if error is None else self.body[:RECORD_BODY_LIMIT].decode(
-            "utf-8", "replace")
-        return {
+        response_body: Any = (redact_json(body) if error is None else redact_text(
+            self.body[:RECORD_BODY_LIMIT].decode("utf-8", "replace")))
+        record = {
             **self.summary(),
+            "url": redact_url(self.url),
             "connected_to": self.connected_to,
             "detail": self.detail,
-            "request": {"headers": _redact_headers(self.request_headers.items()),
+            "request": {"headers": _redact_headers(self.request_headers.items(), credentials),
                         "body": _redact_body(self.request_body)},
             "response": None if self.status is None else {
-                "status": self.status, "headers": _redact_headers(self.headers),
+                "status": self.status, "headers": _redact_headers(self.headers, credentials),
                 "body": response_body, "truncated": self.truncated},
         }
+        return scrub(record, credentials.values())  # type: ignore[no-any-return]
 
 
-def _redact_headers(headers: Any) -> list[list[str]]:
+class _NotJson(ValueError):
+    pass
+
+
+def _not_json(name: str) -> Any:
+    """NaN, Infinity, -Infinity: Python reads them, JSON has none, and --record would then
+    write a file no JSON reader accepts."""
+    raise _NotJson(name)
+
+
+def _too_deep(value: Any) -> bool:
+    """Whether containers nest deeper than MAX_DEPTH (the manifest loader's limit); iterative,
+    so that the check cannot overflow the stack itself."""
+    stack = [(value, 1)]
+    while stack:
+        item, depth = stack.pop()
+        if isinstance(item, (dict, list)):
+            if depth > MAX_DEPTH:
+                return True
+            children = item.values() if isinstance(item, dict) else item
+            stack.extend((child, depth + 1) for child in children
+                         if isinstance(child, (dict, list)))
+    return False
+
+
+_SURROGATE_ESCAPE = re.compile(rb"\\u[dD][89a-fA-F]")
+_LONE_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def _without_lone_surrogates(value: Any) -> Any:
+    """JSON may escape half a UTF-16 pair (`"\\ud800"`); Python keeps it as a lone surrogate,
+    which no UTF-8 output can encode. Such halves become U+FFFD (a valid pair was already
+    joined by the parser)."""
+    def fix(item: Any) -> Any:
+        return _LONE_SURROGATE.sub("\ufffd", item) if isinstance(item, str) else item
+
+    root = [value]
+    stack: list[Any] = [root]
+    while stack:
+        container = stack.pop()
+        if isinstance(container, list):
+            container[:] = [fix(item) for item in container]
+            children = container
+        else:
+            items = [(fix(key), fix(item)) for key, item in container.items()]
+            container.clear()
+            container.update(items)
+            children = list(container.values())
+        stack.extend(child for child in children if isinstance(child, (dict, list)))
+    return root[0]
+
+
+def _redact_headers(headers: Any, credentials: dict[str, str]) -> list[list[str]]:
+    sent = {name.lower() for name in credentials}
     redacted = []
     for name, value in headers:
-        if name.lower() in _SECRET_HEADERS:
-            scheme = value.split(" ", 1)[0] if " " in value else ""
-            value = f"{scheme} <redacted>".strip()
+        value = redact_header(name, value, always=name.lower() in sent)
+        if name.lower() == "location":  # a redirect may carry ?code= or ?access_token=
+            value = redact_url(value)
         redacted.append([name, value])
     return redacted
 
 
-def _redact_body(body: bytes) -> str:
+def _redact_body(body: bytes) -> Any:
     text = body.decode("utf-8", "replace")
+    try:
+        return json.dumps(redact_json(json.loads(text)))
+    except (ValueError, RecursionError):
+        pass
     if "=" in text and "{" not in text:  # a form
         from urllib.parse import parse_qsl, urlencode
 
-        pairs = [(k, "<redacted>" if k in _SECRET_FIELDS else v) for k, v in parse_qsl(text)]
-        return urlencode(pairs)
-    return text
+        from mcplint.facts.secrets import REDACTED, secret_member
+
+        pairs = [(k, REDACTED if secret_member(k) else v)
+                 for k, v in parse_qsl(text, keep_blank_values=True)]
+        return urlencode(pairs, safe="<>")
+    return redact_text(text)
 
 
 def ssl_context(ca_bundle: Path | None) -> ssl.SSLContext:
@@ -252,25 +339,41 @@ class Fetcher:
         self._idle: dict[tuple[str, int, str], list[_Connection]] = {}
         self._lock = threading.Lock()
 
+    def _refused(self, address: ipaddress.IPv4Address | ipaddress.IPv6Address) -> str | None:
+        """Why mcplint does not connect to `address`, or None. Only global addresses, and
+        loopback when the operator typed --profile local: never what a manifest, a config
+        or a server says (options.loopback comes from the command line alone)."""
+        if self.options.loopback and is_loopback_address(address):
+            return None
+        kind = classify_address(address)
+        if kind != "global":
+            return f"a {kind} address"
+        return None
+
     def target(self, host: str, port: int) -> Target:
         explicit = self.options.connect_to.get((host, port))
-        if explicit is not None:
+        if explicit is not None:  # the operator's choice
             return Target(explicit.host, explicit.port, explicit=True)
         literal = parse_address(host)
         if literal is not None:
-            kind = classify_address(literal)
-            if kind != "global" and self.profile != "local":
-                return Target(error="not-public", detail=f"{host} is a {kind} address; the "
-                              "hosted client does not connect there (and neither does mcplint)")
+            refused = self._refused(literal)
+            if refused is not None:
+                return Target(error="not-public", detail=f"{host} is {refused}; the hosted "
+                              "client does not connect there (and neither does mcplint)")
+            if literal.version == 6 and self.profile == "claude-ai" and not literal.is_loopback:
+                return Target(error="not-public", detail=f"{host} is an IPv6 address; the "
+                              "hosted client connects over IPv4 only (and so does mcplint "
+                              "under the claude-ai profile)")
             return Target(str(literal), port)
+        if self.options.loopback and is_loopback_host(host):  # RFC 6761: never asked of DNS
+            return Target("127.0.0.1", port)
         answers, error = self.resolve(host)
         if error is not None or not answers:
             return Target(error="dns", detail=error or f"{host} has no IPv4 address")
-        if self.profile != "local":
-            bad = [a for a in answers if classify_address(ipaddress.ip_address(a)) != "global"]
-            if bad:
-                return Target(error="not-public", detail=f"{host} resolves to non-public "
-                              f"{', '.join(bad)}; the hosted client does not connect there")
+        bad = [a for a in answers if self._refused(ipaddress.ip_address(a)) is not None]
+        if bad:
+            return Target(error="not-public", detail=f"{host} resolves to non-public "
+                          f"{', '.join(bad)}; the hosted client does not connect there")
         return Target(answers[0], port)
 
     def fetch(self, step: str, method: str, url: str, at: str, *,

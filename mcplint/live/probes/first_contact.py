@@ -22,13 +22,20 @@ _INVALID_TOKEN = "Bearer mcplint.invalid.token"
 
 
 def credentials(session: Session) -> dict[str, str]:
-    """Static headers to send: only with --send-credentials, values from the environment."""
+    """Static headers to send: only with --send-credentials, values from the environment
+    variables --credential-env names (a manifest in a pull request must not pick any
+    variable of the CI job and have it sent to a URL of its choosing)."""
     headers = session.auth.get("headers")
     if session.auth_type != "static-headers" or not session.options.send_credentials:
         return {}
+    allowed = set(session.options.credential_env)
     values = {}
     for name, template in (headers or {}).items():
         def expand(match: re.Match[str], header: str = name) -> str:
+            if match.group(1) not in allowed:
+                raise UsageError(f"--send-credentials: auth.headers.{header} names "
+                                 f"${{{match.group(1)}}}, which no --credential-env names "
+                                 f"(add --credential-env {match.group(1)} to send it)")
             value = os.environ.get(match.group(1))
             if value is None:
                 raise UsageError(f"--send-credentials: environment variable {match.group(1)} "
