@@ -90,6 +90,7 @@ def generate() -> dict[Path, str]:
     policy_schema = json.loads((ROOT / "schemas" / "policy.schema.json").read_text())
     from mcplint.report import ruledocs
 
+    data = _data_files()
     rules, docs, pages = [], {}, []
     validators: dict[str, Any] = {
         "manifest": json.loads((ROOT / "schemas" / "mcp-connector.schema.json").read_text()),
@@ -110,9 +111,9 @@ def generate() -> dict[Path, str]:
         docs[rule["code"]] = documentation
         pages.append(compiled)
         files[DOCS / f"{rule['code']}.md"] = ruledocs.page(
-            compiled, documentation, path.relative_to(ROOT).as_posix())
+            compiled, documentation, path.relative_to(ROOT).as_posix(), data)
     files[DOCS / "README.md"] = ruledocs.index(pages)
-    catalog = {"rules": rules, "data": _data_files()}
+    catalog = {"rules": rules, "data": data}
     files[GENERATED / "catalog.json"] = json.dumps(catalog, indent=1, sort_keys=True) + "\n"
     files[GENERATED / "docs.json"] = json.dumps(docs, indent=1, sort_keys=True) + "\n"
     for name, schema in sorted(validators.items()):

@@ -117,7 +117,7 @@ def test_live_diagrams_follow_the_chains_dependency_order(livestack: Stack,
             ranks = [known.index(label) for label in labels]
             assert ranks == sorted(ranks), (scenario, labels)
         labels, created = walk(walked)
-        assert labels[0] == "first contact", (scenario, labels)
+        assert labels[0].startswith("first contact"), (scenario, labels)  # either generation
         # the client knows the MCP server's host; any other joins only after an answer
         # (the protected resource metadata, the AS metadata) has named it
         assert created[0][1] == livestack.scenario(scenario).mcp_host, (scenario, created)

@@ -81,3 +81,17 @@ def test_every_live_rule_shows_its_own_evidence_for_bad_and_good() -> None:
     page = run_mcplint("explain", "407").stdout  # the command itself, as a person runs it
     assert '  body: {"resource": "https://mcp.acme.com/mcp/", …}' in _seen(page, "Bad example (live)")
     assert '  body: {"resource": "https://mcp.acme.com/mcp", …}' in _seen(page, "Good example (live)")
+
+
+def test_explain_shows_the_hosted_client_facts_a_rule_rests_on() -> None:
+    """MCP111 judges the newest recorded first contact: explain shows every observation
+    of policies/data/hosted-client.yaml it rests on, with its source and date."""
+    completed = run_mcplint("explain", "MCP111")
+    assert completed.returncode == 0, completed.stderr
+    text = completed.stdout
+    assert "What the hosted client does, as recorded (policies/data/)" in text
+    assert "hosted-client.yaml first_contacts[0]: opens_with initialize" in text
+    assert "anthropics/claude-ai-mcp#217" in text and "seen 2026-04" in text
+    assert "first_contacts[1]: opens_with server/discover" in text
+    page = (REPO_ROOT / "docs" / "rules" / "MCP605.md").read_text()
+    assert "hosted-client.yaml budget_seconds.token: 10 (" in page

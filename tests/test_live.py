@@ -18,7 +18,10 @@ from support import run_mcplint
 HEALTHY_AS = "auth"
 # scenario -> the findings it must give (codes; the "not verifiable" MCP606 info aside).
 EXPECTED: dict[str, set[str]] = {
-    "healthy": set(),
+    "healthy": set(), "open-healthy": set(),
+    "generation-legacy-only": {"MCP111"}, "generation-new-only": {"MCP109"},
+    "edge-bot-discovery": {"MCP307"},
+    "hint-relative": {"MCP415"}, "hint-404": {"MCP415"},
     "dns-private": {"MCP201"}, "dns-cgnat": {"MCP201"}, "dns-linklocal": {"MCP201"},
     "dns-loopback": {"MCP201"}, "dns-mixed": {"MCP202"}, "dns-v6only": {"MCP203"},
     "dns-nxdomain": {"MCP204"}, "dns-split": {"MCP205"},
@@ -72,6 +75,8 @@ def verify(stack: Stack, folder: Path, manifest: dict[str, Any], *args: str,
 
 
 def codes(report: dict[str, Any]) -> set[str]:
+    """The findings' codes, less the checks that could not be verified (MCP606 without a
+    real client, MCP109 behind OAuth)."""
     return {f["code"] for f in report["findings"] if f["outcome"] != "not-verified"}
 
 
@@ -96,22 +101,26 @@ def test_healthy_verify_with_registration_verifies_the_resource(livestack: Stack
                                                                   tmp_path: Path) -> None:
     _, report, _ = verify(livestack, tmp_path, livestack.manifest("healthy"),
                           "--probe-registration", scenario="healthy")
-    assert report["findings"] == []  # a real client: MCP606 is judged, and passes
+    # A real client: MCP606 is judged, and passes; behind OAuth the protocol generations
+    # are not verifiable (MCP109 info), as catalog v2 says.
+    assert [(f["code"], f["severity"]) for f in report["findings"]] == [("MCP109", "info")]
 
 
 def test_healthy_text_output(livestack: Stack, tmp_path: Path) -> None:
     path = livestack.write_manifest("healthy", tmp_path)
     completed = run_mcplint("verify", str(path), *livestack.cli_args("healthy"))
     assert completed.returncode == 0, completed.stdout + completed.stderr
-    # MCP606 without a client the AS knows is not verified: apart from problems (issue 16).
+    # MCP606 without a client the AS knows, and the protocol generation behind OAuth (both
+    # first contacts get the same 401), are not verified: apart from problems (issue 16).
     assert "MCP606 not verified resource-rejected" in completed.stdout
     assert "No problems found in 1 manifest." in completed.stdout
-    assert "Not verified (no problem, not a pass): 1  (MCP606)" in completed.stdout
+    assert "Not verified (no problem, not a pass): 2  (MCP109, MCP606)" in completed.stdout
     assert not re.search(r": MCP\d{3} (error|warning) ", completed.stdout)
 
 
 def test_healthy_reads_healthy_in_every_format(livestack: Stack, tmp_path: Path) -> None:
-    """A healthy deployment: ✅, MCP606 only under "not verified", exit 0 in every format,
+    """A healthy deployment: ✅, MCP606 (and MCP109: the generation behind OAuth) only under
+    "not verified", exit 0 in every format,
     even with --fail-on info (a check that could not be made fails nothing)."""
     path = livestack.write_manifest("healthy", tmp_path)
     names = ("json", "sarif", "junit", "github", "markdown", "gitlab")
@@ -122,24 +131,28 @@ def test_healthy_reads_healthy_in_every_format(livestack: Stack, tmp_path: Path)
     assert completed.returncode == 0, completed.stdout + completed.stderr
     report = json.loads(Path(outputs[0]).read_text())
     assert report["report_version"] == "2"
-    assert report["summary"]["findings"] == 0 and report["summary"]["not_verified"] == 1
-    assert [(f["code"], f["outcome"]) for f in report["findings"]] == [("MCP606", "not-verified")]
-    assert "--probe-registration" in report["findings"][0]["message"]
+    assert report["summary"]["findings"] == 0 and report["summary"]["not_verified"] == 2
+    assert sorted((f["code"], f["outcome"]) for f in report["findings"]) == [
+        ("MCP109", "not-verified"), ("MCP606", "not-verified")]
+    (mcp606,) = [f for f in report["findings"] if f["code"] == "MCP606"]
+    assert "--probe-registration" in mcp606["message"]
     sarif = json.loads(Path(outputs[1]).read_text())
-    (result,) = sarif["runs"][0]["results"]
-    assert (result["ruleId"], result["kind"], result["level"]) == ("MCP606", "open", "none")
+    results = sarif["runs"][0]["results"]
+    assert sorted((r["ruleId"], r["kind"], r["level"]) for r in results) == [
+        ("MCP109", "open", "none"), ("MCP606", "open", "none")]
     junit = Path(outputs[2]).read_text()
-    assert "<failure" not in junit and 'skipped="1"' in junit
+    assert "<failure" not in junit and 'skipped="2"' in junit
     github = Path(outputs[3]).read_text()
     assert "::notice " in github and "(not verified)" in github and "::error" not in github
     markdown = Path(outputs[4]).read_text()
     head, _, rest = markdown.partition("\n")
-    assert head == "## ✅ mcplint verify: no problems in 1 manifest; 1 check not verified"
+    assert head == "## ✅ mcplint verify: no problems in 1 manifest; 2 checks not verified"
     mentions = [line for line in rest.splitlines() if "MCP606" in line]
     assert mentions and all("not verified" in line.lower() for line in mentions), mentions
     assert "❌" not in markdown
-    (issue,) = json.loads(Path(outputs[5]).read_text())
-    assert issue["severity"] == "info" and "(not verified)" in issue["description"]
+    issues = json.loads(Path(outputs[5]).read_text())
+    assert len(issues) == 2 and all(
+        i["severity"] == "info" and "(not verified)" in i["description"] for i in issues)
 
 
 def test_an_html_prm_says_it_was_html(livestack: Stack, tmp_path: Path) -> None:
@@ -424,7 +437,9 @@ def test_probe_never_passes_what_it_did_not_check(livestack: Stack) -> None:
     # MCP606 could not be judged: the step is not a pass, and says so
     assert "[ ?? ] Audience and resource  (not verified: see below)" in healthy.stdout
     assert "MCP606 not verified resource-rejected" in healthy.stdout
-    assert "(not verified: Audience and resource)." in healthy.stdout
+    # (and the protocol generation, behind the challenge, is part of the endpoint's step)
+    assert ("(not verified: The MCP endpoint and its challenge, Audience and resource)."
+            in healthy.stdout)
     scenario = livestack.scenario("redirect-cross-host")
     redirected = run_mcplint("probe", scenario.server_url, *FAST, *livestack.cli_args(scenario))
     assert redirected.returncode == 1
@@ -542,7 +557,7 @@ FIRED_BY_OTHER_TESTS = {"MCP206", "MCP411", "MCP412", "MCP413", "MCP504", "MCP50
 # Catalog 2 registered these live rules (and the live halves of these S+L rules) with their
 # documentation; their live checks come with the first-contact and discovery issues. Each
 # must leave this list, for EXPECTED, when its live check lands (the test below fails then).
-LIVE_CHECK_PENDING = {"MCP109", "MCP110", "MCP111", "MCP311", "MCP414", "MCP415", "MCP416",
+LIVE_CHECK_PENDING = {"MCP110", "MCP311", "MCP414", "MCP416",
                       "MCP517", "MCP518", "MCP519", "MCP520"}
 
 
@@ -576,3 +591,58 @@ def test_an_html_error_page_on_the_401_is_not_mcp108(livestack: Stack, tmp_path:
     _, report, _ = verify(livestack, tmp_path, _site_manifest(livestack, host, issuer),
                           hosts=(host, livestack.host(HEALTHY_AS)))
     assert codes(report) == set(), report["findings"]
+
+
+def _stack_examples() -> list[Any]:
+    from mcplint.policy.files import read_policy
+
+    cases = []
+    for path in sorted((Path(__file__).resolve().parent.parent / "policies").glob("MCP*.yaml")):
+        policy, docs = read_policy(path)
+        scenario = docs["examples"].get("live-bad", {}).get("stack")
+        if scenario:
+            cases.append(pytest.param(policy["code"], scenario, id=policy["code"]))
+    return cases
+
+
+@pytest.mark.parametrize(("code", "scenario"), _stack_examples())
+def test_policy_live_example_on_the_real_stack(livestack: Stack, tmp_path: Path, code: str,
+                                               scenario: str) -> None:
+    """A policy's live-bad example names the stack scenario it stands for: there, the rule
+    fires, located at the manifest field the example marks."""
+    _, report, _ = verify(livestack, tmp_path, livestack.manifest(scenario),
+                          *EXTRA_ARGS.get(scenario, []), scenario=scenario)
+    fired = [f for f in report["findings"] if f["code"] == code and f["source"] == "live"]
+    assert fired, report["findings"]
+    assert all(f["severity"] != "info" and f["line"] for f in fired), fired
+
+
+@pytest.mark.parametrize(("scenario", "expected"), [
+    ("generation-legacy-only", {"MCP109"}), ("generation-new-only", {"MCP109"})])
+def test_generation_gap_under_the_spec_profile(livestack: Stack, tmp_path: Path, scenario: str,
+                                               expected: set[str]) -> None:
+    """MCP111 is claude-ai's: under --profile spec a legacy-only server is MCP109, whose
+    message names the clients that fail."""
+    _, report, _ = verify(livestack, tmp_path, livestack.manifest(scenario), "--profile", "spec",
+                          scenario=scenario)
+    assert codes(report) == expected, report["findings"]
+    (finding,) = report["findings"]
+    failing = ("the 2026-07-28 specification" if scenario == "generation-legacy-only"
+               else "2025-11-25 and earlier")
+    assert f"clients of {failing}" in finding["message"] and "fail" in finding["message"]
+
+
+def test_record_shows_both_first_contacts(livestack: Stack, tmp_path: Path) -> None:
+    record = tmp_path / "record.json"
+    verify(livestack, tmp_path, livestack.manifest("generation-new-only"), "--record",
+           str(record), scenario="generation-new-only")
+    requests = json.loads(record.read_text())["verifications"][0]["requests"]
+    bodies = {r["step"]: json.loads(r["request"]["body"]) for r in requests
+              if r["step"] in ("mcp-discover", "mcp-post")}
+    assert bodies["mcp-discover"]["method"] == "server/discover"
+    assert bodies["mcp-post"]["method"] == "initialize"
+    answers = {r["step"]: r["response"]["status"] for r in requests}
+    assert answers == {"mcp-discover": 200, "mcp-post": 400}
+    starts = sorted(r["started_ms"] for r in requests)
+    ends = {r["step"]: r["started_ms"] + r["elapsed_ms"] for r in requests}
+    assert starts[1] < min(ends.values())  # concurrent: the second went out before any answer

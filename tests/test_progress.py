@@ -26,8 +26,8 @@ from support import run_mcplint
 from mcplint.live.progress import ERASE
 
 SLOW = 2.5  # seconds each slow document takes: several status redraws while they wait
-REQUEST = re.compile(r"  (GET|POST|HEAD) https://\S+ -> \S.* \(\d+ ms, [A-Za-z ,]+\)")
-WAITING = re.compile(r"  waiting \d+ s( \(and \d+ more\))? for [A-Za-z ,]+: (GET|POST|HEAD) "
+REQUEST = re.compile(r"  (GET|POST|HEAD) https://\S+ -> \S.* \(\d+ ms, [A-Za-z0-9 ,/.-]+\)")
+WAITING = re.compile(r"  waiting \d+ s( \(and \d+ more\))? for [A-Za-z0-9 ,/.-]+: (GET|POST|HEAD) "
                      r"https://\S+")  # cut to the terminal's width: the URL's end goes
 HEADER = re.compile(r"mcplint: verifying \S+ against the live endpoints")
 

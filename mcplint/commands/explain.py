@@ -7,7 +7,7 @@ from typing import Any
 
 from mcplint.findings import SYMPTOMS
 from mcplint.policy.catalog import Catalog, Rule
-from mcplint.report.ruledocs import live_evidence
+from mcplint.report.ruledocs import data_facts, live_evidence
 
 
 def _section(title: str, body: str) -> str:
@@ -51,6 +51,10 @@ def render(catalog: Catalog, rule: Rule) -> str:
         lines.append(_section("Good example (live)", _live(good, bad)))
     if examples.get("note"):
         lines.append(_section("Note", examples["note"]))
+    facts = data_facts(catalog.data, docs.get("rests-on") or [])
+    if facts:
+        lines.append(_section("What the hosted client does, as recorded (policies/data/)",
+                              "\n".join(facts)))
     if docs.get("sources"):
         lines.append(_section("Sources", "\n".join(f"{s['title']}: {s['url']}"
                                                    for s in docs["sources"])))

@@ -10,9 +10,10 @@ request with a token comes last."""
 
 from __future__ import annotations
 
-# step (as mcplint/live/verify.py names its requests) -> what a person calls it, in order
+# step (as mcplint/live/probes/ name their requests) -> what a person calls it, in order
 LABELS = {
-    "mcp-post": "first contact",
+    "mcp-discover": "first contact, server/discover of 2026-07-28",
+    "mcp-post": "first contact, initialize of 2025-11-25",
     "prm": "protected resource metadata",
     "as-metadata": "authorization server metadata",
     "registration": "client registration",

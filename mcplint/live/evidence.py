@@ -5,16 +5,26 @@ judged (the policies judge). Each fact carries `at`, the manifest field it is ab
 from __future__ import annotations
 
 import ipaddress
+import json
 from typing import Any
 from urllib.parse import urlsplit
 
+from mcplint.facts import dig
 from mcplint.facts.addresses import DESCRIPTIONS, classify_address, parse_network
 from mcplint.facts.urls import looks_like_url, url_facts
 from mcplint.live.net.challenge import parse as parse_challenges
 from mcplint.live.net.dns import Lookup
 from mcplint.live.net.http import REDIRECT_STATUSES, Exchange
 
+BODY_PEEK = 64 * 1024  # how much of an SSE stream is read for its first event
 TRANSPORT_ERRORS = {"refused", "reset", "timeout", "protocol", "tls"}
+PRM_FIELDS = ("resource", "authorization_servers", "scopes_supported", "bearer_methods_supported")
+AS_FIELDS = ("issuer", "authorization_endpoint", "token_endpoint", "registration_endpoint",
+             "jwks_uri", "revocation_endpoint", "code_challenge_methods_supported",
+             "client_id_metadata_document_supported", "token_endpoint_auth_methods_supported",
+             "grant_types_supported", "response_types_supported")
+OIDC_FIELDS = ("jwks_uri", "subject_types_supported", "id_token_signing_alg_values_supported")
+_DRIFT_FIELDS = {"resource_metadata": PRM_FIELDS, "authorization_server_metadata": AS_FIELDS}
 
 
 def edge_signature(exchange: Exchange, signatures: dict[str, Any]) -> str | None:
@@ -51,23 +61,53 @@ def body_kind(exchange: Exchange) -> str:
 
 
 def request_facts(exchanges: list[Exchange], signatures: dict[str, Any]) -> list[dict[str, Any]]:
-    """Every request made, with the edge that blocked it if any (once per URL: the
-    invalid-token probe blocked where the first POST was is the same block)."""
+    """Every request made, with the edge that blocked it if any (once per host: the
+    invalid-token probe blocked where the first POST was, or a second discovery URL of
+    the same host, is the same block)."""
     facts, blocked = [], set()
     for exchange in exchanges:
         edge = edge_signature(exchange, signatures) if exchange.answered else None
-        if edge and exchange.url in blocked:
+        if edge and exchange.host in blocked:
             edge = None
         if edge:
-            blocked.add(exchange.url)
+            blocked.add(exchange.host)
         facts.append({**exchange.summary(), "edge": edge,
                       "evidence": exchange.evidence(header=edge)})
     return facts
 
 
-def mcp_post(exchange: Exchange, expects_mcp: bool, signatures: dict[str, Any]) -> dict[str, Any]:
-    """The first contact: the unauthenticated POST of `initialize` to the MCP URL."""
+# JSON-RPC errors only a 2026-07-28 server sends (HeaderMismatch,
+# MissingRequiredClientCapability, UnsupportedProtocolVersion): with -32601 on a 404 (an
+# unknown method), they identify that generation (its backward-compatibility section).
+MODERN_ERRORS = (-32020, -32021, -32022)
+METHOD_NOT_FOUND = -32601
+
+
+def jsonrpc(exchange: Exchange) -> dict[str, Any] | None:
+    """The JSON-RPC message of a response, sent as JSON or as the first SSE event."""
+    kind = body_kind(exchange)
+    if kind == "sse":
+        data = [line[5:].strip() for line in exchange.text(BODY_PEEK).splitlines()
+                if line.startswith("data:")]
+        try:
+            message = json.loads(data[0]) if data else None
+        except (ValueError, RecursionError):
+            message = None
+    elif kind == "json":
+        message, _ = exchange.json()
+    else:
+        message = None
+    if isinstance(message, dict) and message.get("jsonrpc") == "2.0" and (
+            "result" in message or isinstance(message.get("error"), dict)):
+        return message
+    return None
+
+
+def mcp_post(exchange: Exchange, expects_mcp: bool, signatures: dict[str, Any],
+             method: str = "initialize") -> dict[str, Any]:
+    """A first contact: the unauthenticated POST of `method` to the MCP URL."""
     fact: dict[str, Any] = {"at": exchange.at, "url": exchange.url, "status": exchange.status,
+                            "method": method,
                             "outcome": "unanswered" if not exchange.answered else "answered"}
     evidence: dict[str, Any] = {}
     if exchange.answered:
@@ -83,18 +123,71 @@ def mcp_post(exchange: Exchange, expects_mcp: bool, signatures: dict[str, Any]) 
             evidence["header"] = f"location: {location}"
         elif edge:
             fact["outcome"] = "edge-block"
-        reason = _not_mcp_reason(exchange, kind, expects_mcp)
+        message = jsonrpc(exchange)
+        error = message.get("error") if message else None
+        fact["rpc"] = None if message is None else ("error" if error else "result")
+        fact["error_code"] = error.get("code") if isinstance(error, dict) else None
+        reason = None if message else _not_mcp_reason(exchange, kind, expects_mcp, method)
         fact["looks_like_mcp"] = reason is None
         fact["not_mcp_reason"] = reason
+        fact["served"] = _served(exchange, message, method)
         if reason:
             evidence["field"] = reason
+        elif error:
+            evidence["field"] = f"JSON-RPC error {error.get('code')}: {error.get('message')}"
         elif exchange.truncated:
             evidence["field"] = "the body went on past 1 MiB and was cut"
     fact["evidence"] = exchange.evidence(**evidence)
     return fact
 
 
-def _not_mcp_reason(exchange: Exchange, kind: str, expects_mcp: bool) -> str | None:
+def _served(exchange: Exchange, message: dict[str, Any] | None, method: str) -> bool | None:
+    """Whether the answer shows the contact's generation served: None when it cannot
+    tell (a 401: the authorization layer answered before the protocol did)."""
+    if message is None:
+        return None if exchange.status == 401 else False
+    result, error = message.get("result"), message.get("error")
+    if method == "initialize":
+        return isinstance(result, dict) and "protocolVersion" in result
+    if isinstance(result, dict):  # a DiscoverResult names the versions it serves
+        return isinstance(result.get("supportedVersions"), list)
+    code = error.get("code") if isinstance(error, dict) else None
+    return code in MODERN_ERRORS or (code == METHOD_NOT_FOUND and exchange.status == 404)
+
+
+def generations(facts: dict[str, dict[str, Any]], contacts: dict[str, Any],
+                at: str) -> dict[str, Any]:
+    """Which protocol generations the endpoint serves, from both first contacts."""
+    judged = all(f["outcome"] == "answered" for f in facts.values())
+    served = [m for m, f in facts.items() if f.get("served")]
+    unknown = [m for m, f in facts.items() if f.get("served") is None]
+    failing = [m for m in facts if m not in served]
+    mcp_like = [f for f in facts.values() if f.get("looks_like_mcp")]
+    reasons = "; ".join(f"{m} got {f.get('not_mcp_reason')}" for m, f in facts.items())
+    return {
+        "at": at, "judged": judged, "verifiable": not unknown,
+        "looks_like_mcp": bool(mcp_like), "not_mcp_reason": reasons,
+        "served": served,
+        "served_text": (", ".join(f"{m} ({contacts[m]['generation']})" for m in served)
+                        or "neither first contact"),
+        "failing_clients": "; ".join(contacts[m]["clients"] for m in failing),
+        "answers": "; ".join(_answer_text(m, f) for m, f in facts.items()),
+        "evidence": {"url": next(iter(facts.values()))["url"],
+                     "field": "; ".join(_answer_text(m, f) for m, f in facts.items())},
+    }
+
+
+def _answer_text(method: str, fact: dict[str, Any]) -> str:
+    if fact.get("rpc") == "error":
+        return f"{method}: {fact['status']} with JSON-RPC error {fact['error_code']}"
+    if fact.get("rpc") == "result":
+        return f"{method}: {fact['status']} with a result"
+    return f"{method}: {fact.get('status') or fact['evidence'].get('error')}"
+
+
+def _not_mcp_reason(exchange: Exchange, kind: str, expects_mcp: bool,
+                    method: str = "initialize") -> str | None:
+    """Why an answer that holds no JSON-RPC message is not an MCP answer (None: it may be)."""
     if exchange.status in (404, 405):
         return f"{exchange.status} to POST"
     if kind == "html" and exchange.status is not None and exchange.status < 300:
@@ -104,12 +197,9 @@ def _not_mcp_reason(exchange: Exchange, kind: str, expects_mcp: bool) -> str | N
     if expects_mcp and exchange.status == 200:
         if kind == "sse":
             return None
-        body, error = exchange.json()
-        if error is None and isinstance(body, dict) and body.get("jsonrpc") == "2.0":
-            return None
-        return "no JSON-RPC or SSE reply to initialize"
+        return f"no JSON-RPC or SSE reply to {method}"
     if expects_mcp and exchange.status is not None and exchange.status >= 400:
-        return f"{exchange.status} to initialize"
+        return f"{exchange.status} to {method}"
     return None
 
 
@@ -152,6 +242,131 @@ def document_fetch(exchange: Exchange) -> dict[str, Any]:
     if isinstance(body, dict):
         fact["document"] = body
     return fact
+
+
+def _attempts(attempts: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    return [{k: a[k] for k in ("url", "status", "error")} for a in attempts]
+
+
+def prm_fact(at: str, attempts: list[dict[str, Any]],
+             found: tuple[Exchange, dict[str, Any]] | None) -> dict[str, Any]:
+    """The PRM search: every URL tried and, if one answered 200, what it served."""
+    fact: dict[str, Any] = {"at": at, "attempted": True, "found": bool(found),
+                            "attempts": _attempts(attempts)}
+    if found:
+        exchange, attempt = found
+        fact.update(attempt)
+        fact["evidence"] = exchange.evidence(field=attempt["json_error"])
+    else:
+        last = attempts[-1] if attempts else {}
+        fact["evidence"] = {"url": ", ".join(a["url"] for a in attempts),
+                            "status": last.get("status"), "error": last.get("error")}
+    return fact
+
+
+def hint_fact(at: str, hint: str, attempt: dict[str, Any] | None) -> dict[str, Any]:
+    """The challenge's resource_metadata: clients fetch it and nothing else, so it must be
+    an absolute https URL answering 200 with a JSON object. Not judged when the request
+    could not go out for DNS or address reasons (the MCP2xx rules say why)."""
+    reason = None
+    judged = True
+    if attempt is None:
+        reason = "is not an absolute URL"
+    elif not hint.lower().startswith("https://"):
+        reason = "is not an https URL"
+    elif attempt["error"] in ("dns", "not-public", "deadline"):
+        judged = False
+    elif attempt["status"] != 200:  # a 200 with a bad document is MCP406's
+        reason = f"answers {attempt['status'] or attempt['error']}"
+    return {"at": at, "url": hint, "judged": judged, "ok": reason is None, "reason": reason,
+            "evidence": {"url": hint, "status": attempt["status"] if attempt else None,
+                         "field": f"resource_metadata: {hint}"}}
+
+
+def as_fact(at: str, issuer: str, urls: list[str],
+            results: list[tuple[Exchange, dict[str, Any]]],
+            found: tuple[Exchange, dict[str, Any]] | None) -> dict[str, Any]:
+    """The AS metadata search: every candidate's answer, and the document the client takes."""
+    attempts = [attempt for _, attempt in results]
+    fact: dict[str, Any] = {
+        "at": at, "issuer": issuer, "attempted": True, "found": bool(found),
+        "attempts": _attempts(attempts),
+        "oauth_found": any(a["object_ok"] and "oauth-authorization-server" in a["url"]
+                           for a in attempts),
+        "openid_documents": [
+            {"url": a["url"], "at": at,
+             "missing": [f for f in OIDC_FIELDS if f not in a["document"]],
+             "evidence": {"url": a["url"], "status": a["status"]}}
+            for a in attempts if a["object_ok"] and "openid-configuration" in a["url"]],
+    }
+    if found is None:
+        fact["evidence"] = {"url": ", ".join(urls),
+                            "status": ", ".join(str(a["status"] or a["error"]) for a in attempts)}
+        return fact
+    exchange, attempt = found
+    fact.update(url=exchange.url, document=attempt["document"],
+                served_as=("oauth-authorization-server"
+                           if "oauth-authorization-server" in exchange.url
+                           else "openid-configuration"),
+                evidence=exchange.evidence())
+    return fact
+
+
+def registration_fact(at: str, exchange: Exchange) -> dict[str, Any]:
+    """What the registration POST got: a client id, a refusal, or a redirect."""
+    answer, error = exchange.json() if exchange.answered else (None, None)
+    client_id = answer.get("client_id") if isinstance(answer, dict) else None
+    redirect = exchange.status in REDIRECT_STATUSES
+    ok = exchange.status in (200, 201) and isinstance(client_id, str) and bool(client_id)
+    return {
+        "at": at, "attempted": True, "answered": exchange.answered,
+        "status": exchange.status, "ok": ok, "redirect": redirect,
+        "client_id": client_id, "json_error": error,
+        "evidence": exchange.evidence(
+            header=f"location: {exchange.header('location')}" if redirect else None,
+            field=(f"error: {answer.get('error')}" if isinstance(answer, dict)
+                   and answer.get("error") else error))}
+
+
+def token_fact(at: str, url: str, exchange: Exchange, client: str,
+               registration_asked: bool) -> dict[str, Any]:
+    """What the token endpoint answered to the invalid refresh (`registration_asked`: the run
+    had --probe-registration, so MCP606 does not tell the user to use it)."""
+    answer, error = exchange.json() if exchange.answered else (None, None)
+    code = answer.get("error") if isinstance(answer, dict) else None
+    return {
+        "at": at, "attempted": True, "answered": exchange.answered,
+        "url": url, "status": exchange.status, "content_type": exchange.content_type or None,
+        "json_ok": isinstance(answer, dict), "error_code": code, "client": client,
+        "registration_asked": registration_asked,
+        "evidence": exchange.evidence(field=f"error: {code}" if code else error)}
+
+
+def drift_fact(document: str, declared: dict[str, Any] | None, served: dict[str, Any] | None,
+               url: str) -> dict[str, Any] | None:
+    """The fields that matter where the served document differs from the declared one."""
+    fields = drift(declared, served, _DRIFT_FIELDS[document])
+    if not fields:
+        return None
+    return {"at": f"/manifest/auth/{document}", "document": document, "fields": fields,
+            "evidence": {"url": url}}
+
+
+def slow_facts(exchanges: list[Exchange], budgets: dict[str, Any]) -> list[dict[str, Any]]:
+    """The answers that came later than the hosted client waits for that kind of call
+    (`budgets`: hosted-client.yaml's budget_seconds)."""
+    facts = []
+    for exchange in exchanges:
+        # The token probe is a refresh, but the endpoint also serves the code exchange,
+        # whose budget is the tighter one: a slow probe means a slow login.
+        kind = {"token-refresh": "token", "registration": "registration"}.get(
+            exchange.step, "discovery")
+        budget = budgets[kind]["value"]
+        if exchange.answered and exchange.elapsed_ms > budget * 1000:
+            facts.append({"at": exchange.at, "url": exchange.url, "step": exchange.step,
+                          "seconds": round(exchange.elapsed_ms / 1000, 1),
+                          "evidence": exchange.evidence()})
+    return facts
 
 
 def drift(declared: dict[str, Any] | None, served: dict[str, Any] | None,
@@ -240,3 +455,47 @@ def connection_fact(host: str, at: str, first: Exchange) -> dict[str, Any] | Non
         return None
     return {"at": at, "host": host, "outcome": outcome, "error": first.error,
             "detail": first.detail, "evidence": first.evidence()}
+
+
+def connection_facts(exchanges: list[Exchange]) -> list[dict[str, Any]]:
+    """How the first contact with each host went, and a later transport failure of a host
+    that answered first."""
+    first: dict[str, Exchange] = {}
+    for exchange in exchanges:
+        first.setdefault(exchange.host, exchange)
+    facts = []
+    for host, exchange in first.items():
+        fact = connection_fact(host, exchange.at, exchange)
+        if fact is not None:
+            facts.append(fact)
+    # A host that answered its first request may still fail a later one at the transport
+    # (a token endpoint that resets, drips, speaks HTTP/0.9 or sends 1xx forever): the
+    # client's login fails there, so that is the host's outcome too (once per host).
+    failed_later: set[str] = set()
+    for exchange in exchanges:
+        if (exchange.host in failed_later or exchange is first[exchange.host]
+                or not first[exchange.host].answered
+                or exchange.error not in TRANSPORT_ERRORS):
+            continue
+        fact = connection_fact(exchange.host, exchange.at, exchange)
+        if fact is not None:
+            failed_later.add(exchange.host)
+            fact["detail"] = f"{exchange.method} {exchange.url} failed: {exchange.detail}"
+            facts.append(fact)
+    return facts
+
+
+def url_facts_of(facts: dict[str, Any], at_server: str, at_issuer: str,
+                 data: dict[str, Any]) -> list[dict[str, Any]]:
+    """URL facts of the challenge's hint and of the served documents."""
+    urls = []
+    hint = dig(facts, "mcp", "challenge", "resource_metadata")
+    if looks_like_url(hint):
+        urls += document_urls({"resource_metadata": hint}, "prm", at_server, data)
+    prm = dig(facts, "prm", "document")
+    if isinstance(prm, dict):
+        urls += document_urls(prm, "prm", at_server, data)
+    as_document = dig(facts, "as", "document")
+    if isinstance(as_document, dict):
+        urls += document_urls(as_document, "as", at_issuer, data)
+    return urls

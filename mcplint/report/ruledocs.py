@@ -18,12 +18,54 @@ MODES = {"static": "static (`mcplint check`)", "live": "live (`mcplint verify`)"
 _FENCES = {"json": "json", "yaml": "yaml", "yml": "yaml"}
 
 
-def page(rule: Rule, documentation: dict[str, Any], source: str | None = None) -> str:
-    """The page of one rule; `source` names the policy file it was generated from."""
-    return "\n".join(_lines(rule, documentation, source)).rstrip() + "\n"
+def page(rule: Rule, documentation: dict[str, Any], source: str | None = None,
+         data: dict[str, Any] | None = None) -> str:
+    """The page of one rule; `source` names the policy file it was generated from, `data`
+    holds the data files whose facts the rule rests on."""
+    return "\n".join(_lines(rule, documentation, source, data or {})).rstrip() + "\n"
 
 
-def _lines(rule: Rule, documentation: dict[str, Any], source: str | None) -> Iterator[str]:
+def data_facts(data: dict[str, Any], paths: list[str]) -> list[str]:
+    """The facts of the data files at `paths` (docs `rests-on`), one line each, with their
+    sources and dates: `file: where: value (source, seen date; ...)`."""
+    lines: list[str] = []
+    for path in paths:
+        name, *keys = path.split(".")
+        value: Any = data.get(name)
+        for key in keys:
+            value = value.get(key) if isinstance(value, dict) else None
+        _facts_of(value, f"{name.replace('_', '-')}.yaml", keys, lines)
+    return lines
+
+
+def _facts_of(value: Any, file: str, keys: list[str], lines: list[str]) -> None:
+    where = ".".join(keys)
+    if isinstance(value, dict) and "value" in value:
+        seen = "; ".join(f"{s.get('source')}, seen {s.get('seen')}"
+                         + (f": {_short(s['value'])}" if "value" in s else "")
+                         for s in value.get("sources") or [])
+        lines.append(f"{file} {where}: {_short(value['value'])} ({seen})")
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            _facts_of(item, file, [*keys, key], lines)
+    elif isinstance(value, list) and all(isinstance(i, dict) and "seen" in i for i in value):
+        for index, item in enumerate(value):
+            what = ", ".join(f"{k} {_short(v)}" for k, v in item.items()
+                             if k not in ("source", "seen"))
+            lines.append(f"{file} {where}[{index}]: {what} ({item.get('source')}, "
+                         f"seen {item.get('seen')})")
+
+
+def _short(value: Any) -> str:
+    if isinstance(value, list):
+        return ", ".join(map(str, value))
+    if isinstance(value, dict):
+        return ", ".join(f"{k}: {v}" for k, v in value.items())
+    return str(value)
+
+
+def _lines(rule: Rule, documentation: dict[str, Any], source: str | None,
+           data: dict[str, Any]) -> Iterator[str]:
     docs, examples = documentation.get("docs", {}), documentation.get("examples", {})
     yield f"# {rule.code} {rule.name}"
     yield ""
@@ -55,6 +97,12 @@ def _lines(rule: Rule, documentation: dict[str, Any], source: str | None) -> Ite
                 "With a reason, on the reported line or the line above it:", "",
                 "```yaml", f"# mcplint: disable={rule.code} -- why this is acceptable here",
                 "```")
+    facts = data_facts(data, docs.get("rests-on") or [])
+    if facts:
+        yield from ("", "## What the hosted client does, as recorded", "",
+                    "From the data files under `policies/data/`, each with its source and the "
+                    "date it was seen:", "")
+        yield from (f"- {line}" for line in facts)
     if docs.get("sources"):
         yield from ("", "## Sources", "")
         yield from (f"- [{s['title']}]({s['url']})" for s in docs["sources"])

@@ -1,0 +1,38 @@
+"""Protected resource metadata (RFC 9728), found the way the client looks for it."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from mcplint.facts.urls import looks_like_url, prm_urls
+from mcplint.live import evidence
+
+if TYPE_CHECKING:
+    from mcplint.live.session import Session
+
+
+def discover(session: Session, hint: str | None) -> dict[str, Any] | None:
+    """Protected resource metadata in the clients' order: the challenge's URL, then the
+    path-inserted and the root well-known URLs. A 200 ends the search (even with a bad
+    document: that is what the client got); anything else moves on."""
+    candidates = [hint] if looks_like_url(hint) else []
+    candidates += [u for u in prm_urls(session.server_url) if u not in candidates]
+    attempts, found = [], None
+    for url in candidates:
+        exchange = session.fetch("prm", "GET", url, session.at_server, "discovery")
+        attempt = evidence.document_fetch(exchange)
+        attempts.append(attempt)
+        if exchange.status == 200:
+            found = (exchange, attempt)
+            break
+    if found:
+        session.slow.append(found[0])
+        session.add_drift(evidence.drift_fact(
+            "resource_metadata", session.declared.get("resource_metadata"),
+            found[1].get("document"), found[0].url))
+    fact = evidence.prm_fact(session.at_server, attempts, found)
+    if hint is not None:  # the hint is authoritative (2026-07-28): judged on its own
+        fact["hint"] = evidence.hint_fact(session.at_server, hint,
+                                          attempts[0] if candidates[:1] == [hint] else None)
+    session.set(("prm",), fact)
+    return fact.get("document")
