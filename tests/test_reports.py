@@ -233,7 +233,7 @@ def test_markdown_diagram_of_the_discovery_chain() -> None:
     diagram = text.split("```mermaid\n", 1)[1].split("```", 1)[0].splitlines()
     assert diagram[:3] == ["sequenceDiagram", "    participant C as Hosted client",
                            "    create participant H1 as mcp.acme.com"]
-    assert "    C->>H1: POST /mcp (first contact)" in diagram
+    assert "    C->>H1: POST /mcp (first contact, initialize of 2025-11-25)" in diagram
     assert "    H1-->>C: 401, 41 ms" in diagram
     # the step the finding's evidence points at is marked, and so is the one that failed
     marked = diagram.index("        C->>H2: GET /.well-known/oauth-authorization-server "
