@@ -99,7 +99,7 @@ ALLOW_NO_MANIFEST = click.option(
 
 
 def _fail(message: str) -> None:
-    from mcplint.report.escape import visible  # messages quote manifests: one visible line
+    from mcplint.escape import visible  # messages quote manifests: one visible line
 
     click.echo(f"mcplint: error: {visible(message)}", err=True)
     sys.exit(ExitCode.USAGE)
@@ -123,7 +123,7 @@ def run_guarded(verbose: int, action: Callable[[], int]) -> None:
     except Exception as error:  # an internal error: one line, the traceback only with -v
         if verbose:
             raise
-        from mcplint.report.escape import visible
+        from mcplint.escape import visible
 
         click.echo(f"mcplint: internal error: {type(error).__name__}: {visible(error)} "
                    "(run with -v for the traceback)", err=True)

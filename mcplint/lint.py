@@ -10,7 +10,14 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
 from mcplint.config.settings import Settings, expand_selectors, selected_codes
-from mcplint.findings import FileResult, Finding, Location, fingerprint, from_root, make_finding
+from mcplint.findings import (
+    FileResult,
+    Finding,
+    Location,
+    fingerprint,
+    from_root,
+    make_finding,
+)
 from mcplint.load import documents as docs_module
 from mcplint.load import schemacheck
 from mcplint.load.sourcemap import FILE_START, SourceMap
@@ -75,7 +82,11 @@ class Linter:
                       if self.live is not None else None)
         findings += self._document_findings(loaded, documents, display)
         context = self._context(display, loaded, documents, declared, profile)
-        rules = self.rules_for_mode()
+        # Only the rules that run for this manifest are evaluated: one that its profile or the
+        # selection leaves out would cost its evaluation and then be dropped (catalog 2's
+        # advice outside claude-ai fires on most healthy manifests).
+        ran = self.rules_that_run(display, profile)
+        rules = [r for r in self.rules_for_mode() if r.code in ran]
         if live_facts is None:
             findings += self.evaluate(context, rules)
             live = None
@@ -202,13 +213,18 @@ class Linter:
     def _runs_in_mode(self, rule: Rule) -> bool:
         return self.mode == "live" or "static" in rule.modes
 
+    def rules_that_run(self, display: str, profile: str) -> frozenset[str]:
+        """The codes selected for this manifest (profile, --select/--ignore, config,
+        per-file-ignores) that run in this mode."""
+        selected = selected_codes(self.catalog, self.settings, profile)
+        selected -= self._per_file_ignores(display)
+        return frozenset(c for c in selected if self._runs_in_mode(self.catalog.rules[c]))
+
     def finish(self, display: str, findings: list[Finding], profile: str,
                texts: dict[str, str]) -> FileResult:
         from mcplint.results.overrides import drop_overridden
 
-        selected = selected_codes(self.catalog, self.settings, profile)
-        selected -= self._per_file_ignores(display)
-        ran = frozenset(c for c in selected if self._runs_in_mode(self.catalog.rules[c]))
+        ran = self.rules_that_run(display, profile)
         # Overriding applies only between rules that ran: a rule the profile, the selection
         # or the config leaves out never hides another's finding ("one root cause").
         findings = [f for f in findings

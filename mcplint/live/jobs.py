@@ -14,7 +14,6 @@ from mcplint.config.settings import Settings
 from mcplint.errors import UsageError
 from mcplint.live.options import LiveOptions, parse_connect_to, parse_nameserver
 
-
 MAX_TIMEOUT = 600.0  # seconds: no client waits longer for one answer
 MAX_DEADLINE = 3600.0  # seconds for one manifest's verification
 

@@ -16,7 +16,7 @@ import threading
 import time
 from collections.abc import Callable
 
-from mcplint.report.escape import visible  # what servers sent must not steer the terminal
+from mcplint.escape import visible  # what servers sent must not steer the terminal
 
 ERASE = "\r\x1b[K"  # back to the line's start, erase to its end
 TICK_SECONDS = 1.0  # how often the status line is redrawn

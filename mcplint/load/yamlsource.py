@@ -15,6 +15,7 @@ from typing import Any
 
 import yaml
 
+from mcplint.load.limits import MAX_BYTES, MAX_DEPTH, MAX_NODES
 from mcplint.load.sourcemap import FILE_START, SourceMap, Span, join
 
 try:  # libyaml is several times faster; the pure-Python parser gives the same events.
@@ -22,9 +23,6 @@ try:  # libyaml is several times faster; the pure-Python parser gives the same e
 except ImportError:  # pragma: no cover - depends on how PyYAML was built
     from yaml import SafeLoader as _EventSource  # type: ignore[assignment]
 
-MAX_BYTES = 1024 * 1024
-MAX_DEPTH = 64
-MAX_NODES = 100_000
 
 _CORE = "tag:yaml.org,2002:"
 _ALLOWED_TAGS = {f"{_CORE}{name}" for name in ("str", "int", "float", "bool", "null", "seq", "map")}

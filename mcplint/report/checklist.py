@@ -9,10 +9,10 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import IO, Any
 
+from mcplint.escape import visible
 from mcplint.facts import dig
 from mcplint.findings import SYMPTOMS, Finding
 from mcplint.report import Report
-from mcplint.report.escape import visible
 from mcplint.report.text import evidence_line
 from mcplint.results.order import WALK
 

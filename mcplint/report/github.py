@@ -11,9 +11,9 @@ from __future__ import annotations
 import os
 from typing import IO
 
+from mcplint.escape import log_line, visible
 from mcplint.findings import Finding
 from mcplint.report import Report, bounded
-from mcplint.report.escape import log_line, visible
 from mcplint.report.text import evidence_line, summary_lines
 
 COMMANDS = {"error": "error", "warning": "warning", "info": "notice"}

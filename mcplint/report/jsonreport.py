@@ -6,11 +6,11 @@ import json
 from typing import IO, Any
 
 from mcplint import __version__
+from mcplint.escape import json_value
 from mcplint.findings import Finding
 from mcplint.load.schemacheck import KNOWN_VERSIONS
 from mcplint.policy.catalog import CATALOG_VERSION
 from mcplint.report import REPORT_VERSION, Report
-from mcplint.report.escape import json_value
 
 
 def finding_json(report: Report, finding: Finding) -> dict[str, Any]:

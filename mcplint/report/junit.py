@@ -12,9 +12,9 @@ from __future__ import annotations
 from typing import IO
 from xml.etree import ElementTree as ET
 
+from mcplint.escape import xml_text
 from mcplint.findings import FileResult, Finding, fails
 from mcplint.report import Report
-from mcplint.report.escape import xml_text
 from mcplint.report.text import evidence_line, location
 
 

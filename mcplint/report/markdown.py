@@ -15,9 +15,15 @@ from collections.abc import Iterable, Iterator
 from typing import IO, Any
 from urllib.parse import urlsplit
 
-from mcplint.findings import INVALID_MANIFEST_TEXT, SYMPTOMS, FileResult, Finding, summary_group
+from mcplint.escape import code_span, mermaid
+from mcplint.findings import (
+    INVALID_MANIFEST_TEXT,
+    SYMPTOMS,
+    FileResult,
+    Finding,
+    summary_group,
+)
 from mcplint.report import Report, bounded
-from mcplint.report.escape import code_span, mermaid
 from mcplint.report.text import baseline_line, evidence_line, location, plural
 
 ICONS = {"error": "❌ error", "warning": "⚠️ warning", "info": "ℹ️ info"}

@@ -15,10 +15,10 @@ from typing import IO, Any
 from urllib.parse import quote
 
 from mcplint import __version__
+from mcplint.escape import json_value, visible
 from mcplint.findings import SYMPTOMS, Finding, Location
 from mcplint.policy.catalog import CATALOG_VERSION
 from mcplint.report import Report
-from mcplint.report.escape import json_value, visible
 
 SCHEMA_URI = "https://json.schemastore.org/sarif-2.1.0.json"
 LEVELS = {"error": "error", "warning": "warning", "info": "note"}

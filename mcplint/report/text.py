@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import IO, Any
 
+from mcplint.escape import log_line, visible
 from mcplint.findings import (
     INVALID_MANIFEST_TEXT,
     SYMPTOMS,
@@ -13,7 +14,6 @@ from mcplint.findings import (
     summary_group,
 )
 from mcplint.report import Report, bounded
-from mcplint.report.escape import log_line, visible
 
 # Readable on dark and light backgrounds alike: no blue (dark on dark), and info in the
 # terminal's own foreground colour, made bold.
