@@ -13,7 +13,7 @@ import click
 
 from mcplint import __version__
 from mcplint.errors import ExitCode
-from mcplint.policy.catalog import PROFILES
+from mcplint.profiles import PROFILES
 
 FORMAT_CHOICES = ("text", "json", "sarif", "github", "gitlab", "junit", "markdown")
 

@@ -15,7 +15,8 @@ from support import REPO_ROOT
 PACKAGE = REPO_ROOT / "mcplint"
 # Top to bottom: a module may import from its own stage and the stages below it.
 STAGES = ("cli", "commands", "lint", "live", "report", "results", "config", "policy",
-          "facts", "findings", "_generated", "load", "escape", "files", "errors", "resources")
+          "facts", "findings", "_generated", "load", "escape", "files", "errors", "resources",
+          "profiles")
 
 
 def module_name(path: Path) -> str:

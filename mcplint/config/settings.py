@@ -7,9 +7,8 @@ from collections.abc import Iterable
 from pathlib import Path
 
 from mcplint.errors import UsageError
-from mcplint.policy.catalog import PROFILES, Catalog
-
-DEFAULT_PROFILE = "claude-ai"
+from mcplint.policy.catalog import Catalog
+from mcplint.profiles import DEFAULT_PROFILE, PROFILES
 
 
 # Plain classes, not dataclasses: `check` loads this module at start-up (README, Development).

@@ -15,12 +15,12 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from mcplint.errors import PolicyError
+from mcplint.profiles import PROFILES
 from mcplint.resources import GENERATED
 
 if TYPE_CHECKING:
     from mcplint.policy import jmes
 
-PROFILES = ("claude-ai", "spec", "local")
 # A message's `{expression}` placeholders; `{{` and `}}` are literal braces (group 1 empty).
 PLACEHOLDER = r"\{\{|\}\}|\{([^{}]+)\}"
 CATALOG_VERSION = "2"  # rules say in which version they were added or last changed
