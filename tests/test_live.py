@@ -22,6 +22,7 @@ EXPECTED: dict[str, set[str]] = {
     "generation-legacy-only": {"MCP111"}, "generation-new-only": {"MCP109"},
     "edge-bot-discovery": {"MCP307"},
     "hint-relative": {"MCP415"}, "hint-404": {"MCP415"},
+    "prm-path-500": {"MCP403", "MCP416"}, "as-html-200": {"MCP416"},
     "dns-private": {"MCP201"}, "dns-cgnat": {"MCP201"}, "dns-linklocal": {"MCP201"},
     "dns-loopback": {"MCP201"}, "dns-mixed": {"MCP202"}, "dns-v6only": {"MCP203"},
     "dns-nxdomain": {"MCP204"}, "dns-split": {"MCP205"},
@@ -371,6 +372,18 @@ def test_probe_names_the_failing_step_and_the_symptom(livestack: Stack) -> None:
     assert "the user sees: \"Authorization with the MCP server failed\"" in completed.stdout
 
 
+def test_probe_counts_a_finding_outside_the_steps_as_a_failure(livestack: Stack) -> None:
+    """MCP416 belongs to no one step (PRM or AS discovery): probe lists it with the other
+    findings, and it still fails the probe instead of "No step failed"."""
+    scenario = livestack.scenario("as-html-200")
+    completed = run_mcplint("probe", scenario.server_url, *FAST, *livestack.cli_args(scenario))
+    assert completed.returncode == 1, completed.stdout + completed.stderr
+    assert "Other findings" in completed.stdout
+    assert "MCP416 error discovery-aborted" in completed.stdout
+    assert "No step failed" not in completed.stdout
+    assert "Users would see: \"Couldn't reach the MCP server\"" in completed.stdout
+
+
 def test_probe_json_locates_findings_at_the_url(livestack: Stack) -> None:
     scenario = livestack.scenario("as-no-s256")
     completed = run_mcplint("probe", scenario.server_url, "--format", "json", *FAST,
@@ -420,7 +433,7 @@ FIRED_BY_OTHER_TESTS = {"MCP206", "MCP411", "MCP412", "MCP413", "MCP504", "MCP50
 # Catalog 2 registered these live rules (and the live halves of these S+L rules) with their
 # documentation; their live checks come with the first-contact and discovery issues. Each
 # must leave this list, for EXPECTED, when its live check lands (the test below fails then).
-LIVE_CHECK_PENDING = {"MCP110", "MCP311", "MCP414", "MCP416",
+LIVE_CHECK_PENDING = {"MCP110", "MCP311", "MCP414",
                       "MCP517", "MCP518", "MCP519", "MCP520"}
 
 

@@ -244,6 +244,23 @@ def document_fetch(exchange: Exchange) -> dict[str, Any]:
     return fact
 
 
+def aborted_fact(at: str, tried: list[tuple[Exchange, dict[str, Any]]]) -> dict[str, Any] | None:
+    """The first of the discovery URLs `tried` (in the client's order, up to the one it
+    uses) where the SDK clients stop instead of trying the next one: a 5xx, or a 200 whose
+    body is not JSON. None when discovery went on past every one of them."""
+    for exchange, attempt in tried:
+        status = attempt["status"]
+        if status is not None and 500 <= status <= 599:
+            answer = f"{status}"
+        elif status == 200 and not attempt["json_ok"]:
+            answer = f"200 with a body that is not JSON ({attempt['content_type'] or 'no type'})"
+        else:
+            continue
+        return {"at": at, "url": attempt["url"], "status": status, "answer": answer,
+                "evidence": exchange.evidence(field=attempt["json_error"])}
+    return None
+
+
 def _attempts(attempts: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return [{k: a[k] for k in ("url", "status", "error")} for a in attempts]
 

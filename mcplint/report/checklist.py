@@ -25,13 +25,14 @@ STEPS: tuple[tuple[str, tuple[str, ...], Reached], ...] = (
     ("Public DNS", ("MCP201", "MCP202", "MCP203", "MCP204", "MCP205", "MCP206"),
      lambda live: bool(live.get("dns"))),
     ("Reachability and TLS", ("MCP308", "MCP309"), lambda live: bool(live.get("connections"))),
-    ("Redirects", ("MCP305", "MCP306"), _post_answered),
+    ("Redirects", ("MCP305", "MCP306", "MCP311"), _post_answered),
     ("Edge blocks (WAF, CDN, bot rules)", ("MCP307",), _post_answered),
     ("The MCP endpoint and its challenge",
      ("MCP101", "MCP102", "MCP103", "MCP104", "MCP105", "MCP106", "MCP107", "MCP108",
-      "MCP401", "MCP402", "MCP403", "MCP404", "MCP604"), _post_answered),
+      "MCP109", "MCP110", "MCP111", "MCP401", "MCP402", "MCP403", "MCP404", "MCP604"),
+     _post_answered),
     ("Protected resource metadata", ("MCP405", "MCP406", "MCP408", "MCP410", "MCP411",
-                                     "MCP412", "MCP413"),
+                                     "MCP412", "MCP413", "MCP414", "MCP415"),
      lambda live: bool(dig(live, "prm", "attempted"))),
     ("The authorization server", ("MCP501", "MCP504", "MCP509", "MCP511", "MCP512", "MCP514",
                                   "MCP515", "MCP605"),
@@ -88,6 +89,7 @@ def write(report: Report, out: IO[str]) -> None:
                 for line in _finding_lines(finding):
                     out.write(line + "\n")
         others = [f for f in findings if id(f) not in placed]
+        failed_symptoms += [f.symptom for f in others if f.severity != "info"]
         if others:
             out.write("  Other findings\n")
             for finding in others:

@@ -33,8 +33,13 @@ def discover(session: Session, issuer: str,
     results = [r for r in candidates.finish() if r is not None]
     if found is not None:
         session.slow.append(found[0])
-    session.as_results[issuer] = evidence.as_fact(session.at_issuer, issuer, urls, results,
-                                                  found)
+    fact = evidence.as_fact(session.at_issuer, issuer, urls, results, found)
+    # The candidates the client walks before the document it takes (all, without one).
+    before = results[:results.index(found)] if found is not None else results
+    aborted = evidence.aborted_fact(session.at_issuer, before)
+    if aborted is not None:
+        fact["aborted"] = aborted
+    session.as_results[issuer] = fact
     if found is not None:
         session.add_drift(evidence.drift_fact(
             "authorization_server_metadata",

@@ -6,6 +6,7 @@ from typing import TYPE_CHECKING, Any
 
 from mcplint.facts.urls import looks_like_url, prm_urls
 from mcplint.live import evidence
+from mcplint.live.net.http import Exchange
 
 if TYPE_CHECKING:
     from mcplint.live.session import Session
@@ -14,10 +15,12 @@ if TYPE_CHECKING:
 def discover(session: Session, hint: str | None) -> dict[str, Any] | None:
     """Protected resource metadata in the clients' order: the challenge's URL, then the
     path-inserted and the root well-known URLs. A 200 ends the search (even with a bad
-    document: that is what the client got); anything else moves on."""
+    document: that is what the client got); anything else moves on (where the SDK clients
+    stop, at a 5xx, is recorded as `aborted`, and the search goes on to report the rest)."""
     candidates = [hint] if looks_like_url(hint) else []
     candidates += [u for u in prm_urls(session.server_url) if u not in candidates]
     attempts, found = [], None
+    tried: list[tuple[Exchange, dict[str, Any]]] = []
     for url in candidates:
         exchange = session.fetch("prm", "GET", url, session.at_server, "discovery")
         attempt = evidence.document_fetch(exchange)
@@ -25,6 +28,7 @@ def discover(session: Session, hint: str | None) -> dict[str, Any] | None:
         if exchange.status == 200:
             found = (exchange, attempt)
             break
+        tried.append((exchange, attempt))
     if found:
         session.slow.append(found[0])
         session.add_drift(evidence.drift_fact(
@@ -34,5 +38,9 @@ def discover(session: Session, hint: str | None) -> dict[str, Any] | None:
     if hint is not None:  # the hint is authoritative (2026-07-28): judged on its own
         fact["hint"] = evidence.hint_fact(session.at_server, hint,
                                           attempts[0] if candidates[:1] == [hint] else None)
+    else:  # the well-known URLs, which clients walk only without a hint (a 200 ends it)
+        aborted = evidence.aborted_fact(session.at_server, tried)
+        if aborted is not None:
+            fact["aborted"] = aborted
     session.set(("prm",), fact)
     return fact.get("document")
