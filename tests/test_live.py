@@ -23,6 +23,7 @@ EXPECTED: dict[str, set[str]] = {
     "edge-bot-discovery": {"MCP307"},
     "hint-relative": {"MCP415"}, "hint-404": {"MCP415"},
     "prm-path-500": {"MCP403", "MCP416"}, "as-html-200": {"MCP416"},
+    "prm-missing-as-root": {"MCP414"},
     "dns-private": {"MCP201"}, "dns-cgnat": {"MCP201"}, "dns-linklocal": {"MCP201"},
     "dns-loopback": {"MCP201"}, "dns-mixed": {"MCP202"}, "dns-v6only": {"MCP203"},
     "dns-nxdomain": {"MCP204"}, "dns-split": {"MCP205"},
@@ -433,7 +434,7 @@ FIRED_BY_OTHER_TESTS = {"MCP206", "MCP411", "MCP412", "MCP413", "MCP504", "MCP50
 # Catalog 2 registered these live rules (and the live halves of these S+L rules) with their
 # documentation; their live checks come with the first-contact and discovery issues. Each
 # must leave this list, for EXPECTED, when its live check lands (the test below fails then).
-LIVE_CHECK_PENDING = {"MCP110", "MCP311", "MCP414",
+LIVE_CHECK_PENDING = {"MCP110", "MCP311",
                       "MCP517", "MCP518", "MCP519", "MCP520"}
 
 
@@ -506,6 +507,16 @@ def test_generation_gap_under_the_spec_profile(livestack: Stack, tmp_path: Path,
     failing = ("the 2026-07-28 specification" if scenario == "generation-legacy-only"
                else "2025-11-25 and earlier")
     assert f"clients of {failing}" in finding["message"] and "fail" in finding["message"]
+
+
+def test_no_prm_but_root_as_metadata_is_mcp405_under_the_spec_profile(
+        livestack: Stack, tmp_path: Path) -> None:
+    """MCP414 is claude-ai's (its legacy fallback): under --profile spec the same deployment
+    has no protected resource metadata, MCP405, and MCP414 does not hide it."""
+    scenario = "prm-missing-as-root"
+    _, report, _ = verify(livestack, tmp_path, livestack.manifest(scenario), "--profile", "spec",
+                          scenario=scenario)
+    assert codes(report) == {"MCP405"}, report["findings"]
 
 
 def test_record_shows_both_first_contacts(livestack: Stack, tmp_path: Path) -> None:

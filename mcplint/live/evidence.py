@@ -261,6 +261,14 @@ def aborted_fact(at: str, tried: list[tuple[Exchange, dict[str, Any]]]) -> dict[
     return None
 
 
+def legacy_fallback_fact(at: str, exchange: Exchange) -> dict[str, Any]:
+    """The AS metadata on the MCP origin that claude.ai falls back to without a PRM."""
+    fetched = document_fetch(exchange)
+    return {"at": at, "url": exchange.url, "status": exchange.status,
+            "found": fetched["object_ok"],
+            "evidence": exchange.evidence(field=fetched["json_error"])}
+
+
 def _attempts(attempts: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return [{k: a[k] for k in ("url", "status", "error")} for a in attempts]
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
+from urllib.parse import urlsplit
 
 from mcplint.facts.urls import looks_like_url, prm_urls
 from mcplint.live import evidence
@@ -42,5 +43,18 @@ def discover(session: Session, hint: str | None) -> dict[str, Any] | None:
         aborted = evidence.aborted_fact(session.at_server, tried)
         if aborted is not None:
             fact["aborted"] = aborted
+    if not found:
+        fact["legacy_fallback"] = _legacy_fallback(session)
     session.set(("prm",), fact)
     return fact.get("document")
+
+
+def _legacy_fallback(session: Session) -> dict[str, Any]:
+    """Without any PRM, claude.ai still looks for authorization server metadata on the MCP
+    origin (the 2025-03-26 fallback; hosted-client.yaml `discovery.without_prm`): whether
+    it finds a document there decides whether it still connects."""
+    parts = urlsplit(session.server_url)
+    path = session.client["discovery"]["without_prm"]["value"][0]
+    exchange = session.fetch("as-metadata", "GET", f"{parts.scheme}://{parts.netloc}{path}",
+                             session.at_server, "discovery")
+    return evidence.legacy_fallback_fact(session.at_server, exchange)
