@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 import yaml
-from livestack import Proxy, Stack, Static
+from livestack import Proxy, Redirect, Stack, Static
 from support import run_mcplint
 
 HEALTHY_AS = "auth"
@@ -28,7 +28,7 @@ EXPECTED: dict[str, set[str]] = {
     "dns-loopback": {"MCP201"}, "dns-mixed": {"MCP202"}, "dns-v6only": {"MCP203"},
     "dns-nxdomain": {"MCP204"}, "dns-split": {"MCP205"},
     "redirect-cross-host": {"MCP305"}, "redirect-same-host": {"MCP306"},
-    "redirect-loop": {"MCP306"},
+    "redirect-loop": {"MCP306"}, "redirect-to-http": {"MCP311"},
     "edge-cloudflare-block": {"MCP307"}, "edge-rate-limit": {"MCP307"},
     "edge-aws-waf-block": {"MCP307"},
     "tls-wrong-cert": {"MCP309"}, "unreachable-timeout": {"MCP308"},
@@ -434,7 +434,7 @@ FIRED_BY_OTHER_TESTS = {"MCP206", "MCP411", "MCP412", "MCP413", "MCP504", "MCP50
 # Catalog 2 registered these live rules (and the live halves of these S+L rules) with their
 # documentation; their live checks come with the first-contact and discovery issues. Each
 # must leave this list, for EXPECTED, when its live check lands (the test below fails then).
-LIVE_CHECK_PENDING = {"MCP110", "MCP311",
+LIVE_CHECK_PENDING = {"MCP110",
                       "MCP517", "MCP518", "MCP519", "MCP520"}
 
 
@@ -452,6 +452,23 @@ def test_every_live_rule_fires_on_the_real_stack_somewhere() -> None:
     assert LIVE_CHECK_PENDING <= live_rules
     landed = {code for code in LIVE_CHECK_PENDING if _reads_live(rules[code])}
     assert not landed, f"live checks landed for {sorted(landed)}: move them to EXPECTED"
+
+
+def test_a_discovery_url_redirecting_to_http_is_mcp311(livestack: Stack, tmp_path: Path) -> None:
+    """The PRM URL the challenge names answers 301 to plain http: MCP311 alone (not also
+    MCP415 for the hint, nor MCP405 for the PRM never found)."""
+    site = "prm-to-http"
+    host = f"{site}.{livestack.catalog.custom_suffix}"
+    prm_path = "/.well-known/oauth-protected-resource/mcp"
+    livestack.static_site(site, {"/mcp": Proxy("mcp"),
+                                 prm_path: Redirect(301, f"http://{host}{prm_path}")})
+    issuer = f"https://{livestack.host(HEALTHY_AS)}"
+    _, report, _ = verify(livestack, tmp_path, _site_manifest(livestack, host, issuer),
+                          hosts=(host, livestack.host(HEALTHY_AS)))
+    assert codes(report) == {"MCP311"}, report["findings"]
+    (finding,) = [f for f in report["findings"] if f["code"] == "MCP311"]
+    assert finding["evidence"]["url"] == f"https://{host}{prm_path}"
+    assert f"http://{host}{prm_path}" in finding["message"]
 
 
 def test_an_html_error_page_on_the_401_is_not_mcp108(livestack: Stack, tmp_path: Path) -> None:

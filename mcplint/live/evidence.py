@@ -7,7 +7,7 @@ from __future__ import annotations
 import ipaddress
 import json
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import urljoin, urlsplit
 
 from mcplint.facts import dig
 from mcplint.facts.addresses import DESCRIPTIONS, classify_address, parse_network
@@ -120,6 +120,7 @@ def mcp_post(exchange: Exchange, expects_mcp: bool, signatures: dict[str, Any],
             fact["outcome"] = "redirect"
             fact["location"] = location
             fact["cross_host"] = bool(target.hostname) and target.hostname.lower() != exchange.host
+            fact["to_http"] = _to_http(exchange.url, location)
             evidence["header"] = f"location: {location}"
         elif edge:
             fact["outcome"] = "edge-block"
@@ -267,6 +268,24 @@ def legacy_fallback_fact(at: str, exchange: Exchange) -> dict[str, Any]:
     return {"at": at, "url": exchange.url, "status": exchange.status,
             "found": fetched["object_ok"],
             "evidence": exchange.evidence(field=fetched["json_error"])}
+
+
+def _to_http(url: str, location: str) -> bool:
+    """The redirect leads to plain http (a relative Location keeps the request's scheme)."""
+    return urlsplit(urljoin(url, location)).scheme.lower() == "http"
+
+
+def downgrade_fact(at: str, fetched: list[Exchange]) -> dict[str, Any] | None:
+    """The first discovery URL that redirects to plain http, which the hosted client does
+    not follow; None when none does."""
+    for exchange in fetched:
+        location = exchange.header("location")
+        if exchange.status in REDIRECT_STATUSES and location and _to_http(exchange.url,
+                                                                           location):
+            return {"at": at, "url": exchange.url, "status": exchange.status,
+                    "location": location,
+                    "evidence": exchange.evidence(header=f"location: {location}")}
+    return None
 
 
 def _attempts(attempts: list[dict[str, Any]]) -> list[dict[str, Any]]:

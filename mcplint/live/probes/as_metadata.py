@@ -39,6 +39,9 @@ def discover(session: Session, issuer: str,
     aborted = evidence.aborted_fact(session.at_issuer, before)
     if aborted is not None:
         fact["aborted"] = aborted
+    downgrade = evidence.downgrade_fact(session.at_issuer, [e for e, _ in before])
+    if downgrade is not None:
+        fact["downgrade"] = downgrade
     session.as_results[issuer] = fact
     if found is not None:
         session.add_drift(evidence.drift_fact(

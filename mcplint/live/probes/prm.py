@@ -45,6 +45,9 @@ def discover(session: Session, hint: str | None) -> dict[str, Any] | None:
             fact["aborted"] = aborted
     if not found:
         fact["legacy_fallback"] = _legacy_fallback(session)
+    downgrade = evidence.downgrade_fact(session.at_server, [e for e, _ in tried])
+    if downgrade is not None:
+        fact["downgrade"] = downgrade
     session.set(("prm",), fact)
     return fact.get("document")
 
