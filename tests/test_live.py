@@ -24,6 +24,8 @@ EXPECTED: dict[str, set[str]] = {
     "hint-relative": {"MCP415"}, "hint-404": {"MCP415"},
     "prm-path-500": {"MCP403", "MCP416"}, "as-html-200": {"MCP416"},
     "prm-missing-as-root": {"MCP414"},
+    "open-as-metadata": {"MCP110"}, "static-headers-prm-401": {"MCP110"},
+    "static-headers-healthy": set(),
     "dns-private": {"MCP201"}, "dns-cgnat": {"MCP201"}, "dns-linklocal": {"MCP201"},
     "dns-loopback": {"MCP201"}, "dns-mixed": {"MCP202"}, "dns-v6only": {"MCP203"},
     "dns-nxdomain": {"MCP204"}, "dns-split": {"MCP205"},
@@ -364,6 +366,23 @@ def test_probe_healthy_passes_every_step(livestack: Stack) -> None:
     assert "No step failed" in completed.stdout
 
 
+def test_probe_of_an_open_server(livestack: Stack) -> None:
+    """probe infers the auth: an open server passes (the invalid-token probe, sent before
+    the first contact's answer was known, is not judged), and one whose origin serves AS
+    metadata fails at the endpoint with MCP110."""
+    healthy = livestack.scenario("open-healthy")
+    completed = run_mcplint("probe", healthy.server_url, *FAST, *livestack.cli_args(healthy))
+    assert completed.returncode == 0, completed.stdout + completed.stderr
+    assert "No step failed" in completed.stdout
+    advertising = livestack.scenario("open-as-metadata")
+    completed = run_mcplint("probe", advertising.server_url, *FAST,
+                            *livestack.cli_args(advertising))
+    assert completed.returncode == 1, completed.stdout + completed.stderr
+    assert "[FAIL] The MCP endpoint and its challenge" in completed.stdout
+    assert "MCP110 error open-server-advertises-oauth" in completed.stdout
+    assert "MCP604" not in completed.stdout
+
+
 def test_probe_names_the_failing_step_and_the_symptom(livestack: Stack) -> None:
     scenario = livestack.scenario("redirect-cross-host")
     completed = run_mcplint("probe", scenario.server_url, *FAST, *livestack.cli_args(scenario))
@@ -434,8 +453,7 @@ FIRED_BY_OTHER_TESTS = {"MCP206", "MCP411", "MCP412", "MCP413", "MCP504", "MCP50
 # Catalog 2 registered these live rules (and the live halves of these S+L rules) with their
 # documentation; their live checks come with the first-contact and discovery issues. Each
 # must leave this list, for EXPECTED, when its live check lands (the test below fails then).
-LIVE_CHECK_PENDING = {"MCP110",
-                      "MCP517", "MCP518", "MCP519", "MCP520"}
+LIVE_CHECK_PENDING = {"MCP517", "MCP518", "MCP519", "MCP520"}
 
 
 def _reads_live(rule: object) -> bool:
@@ -545,7 +563,8 @@ def test_record_shows_both_first_contacts(livestack: Stack, tmp_path: Path) -> N
               if r["step"] in ("mcp-discover", "mcp-post")}
     assert bodies["mcp-discover"]["method"] == "server/discover"
     assert bodies["mcp-post"]["method"] == "initialize"
-    answers = {r["step"]: r["response"]["status"] for r in requests}
+    answers = {r["step"]: r["response"]["status"] for r in requests
+               if r["step"] in ("mcp-discover", "mcp-post")}
     assert answers == {"mcp-discover": 200, "mcp-post": 400}
     starts = sorted(r["started_ms"] for r in requests)
     ends = {r["step"]: r["started_ms"] + r["elapsed_ms"] for r in requests}

@@ -288,6 +288,40 @@ def downgrade_fact(at: str, fetched: list[Exchange]) -> dict[str, Any] | None:
     return None
 
 
+# What makes a served JSON object protected resource metadata or authorization server
+# metadata, for an open server's origin (a catch-all's JSON error page is neither).
+_DISCOVERY_MARKS = {"prm": ("resource", "authorization_servers"),
+                    "as": ("issuer", "authorization_endpoint", "token_endpoint")}
+
+
+def oauth_discovery_fact(at: str, tried: list[tuple[str, Exchange]]) -> dict[str, Any]:
+    """Whether the origin of an endpoint that needs no OAuth serves OAuth discovery: a PRM
+    or AS metadata document at a well-known URL (`kind` "prm" or "as"), or a 401 there."""
+    advertising = None
+    for kind, exchange in tried:
+        body, _ = exchange.json() if exchange.status == 200 else (None, None)
+        if isinstance(body, dict) and any(k in body for k in _DISCOVERY_MARKS[kind]):
+            what = ("serves protected resource metadata" if kind == "prm"
+                    else "serves authorization server metadata")
+        elif exchange.status == 401:
+            what = "answers 401"
+        else:
+            continue
+        advertising = (exchange, what)
+        break
+    fact: dict[str, Any] = {
+        "at": at, "advertised": advertising is not None,
+        "attempts": [{"url": e.url, "status": e.status, "error": e.error} for _, e in tried]}
+    if advertising is not None:
+        exchange, what = advertising
+        fact.update(url=exchange.url, status=exchange.status, what=what,
+                    evidence=exchange.evidence())
+    else:
+        fact["evidence"] = {"url": ", ".join(e.url for _, e in tried),
+                            "status": ", ".join(str(e.status or e.error) for _, e in tried)}
+    return fact
+
+
 def _attempts(attempts: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return [{k: a[k] for k in ("url", "status", "error")} for a in attempts]
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
@@ -61,3 +62,21 @@ def _legacy_fallback(session: Session) -> dict[str, Any]:
     exchange = session.fetch("as-metadata", "GET", f"{parts.scheme}://{parts.netloc}{path}",
                              session.at_server, "discovery")
     return evidence.legacy_fallback_fact(session.at_server, exchange)
+
+
+def open_server_discovery(session: Session) -> None:
+    """An endpoint that needs no OAuth: does its origin still look like OAuth to the hosted
+    client (PRM or AS metadata at the well-known URLs, or a 401 there)? These GETs go
+    without the static headers, as the hosted client's discovery calls do."""
+    parts = urlsplit(session.server_url)
+    legacy = session.client["discovery"]["without_prm"]["value"][0]
+    urls = [*prm_urls(session.server_url), f"{parts.scheme}://{parts.netloc}{legacy}"]
+    kinds = ["prm"] * (len(urls) - 1) + ["as"]
+
+    def fetch(url: str) -> Callable[[], Exchange]:
+        return lambda: session.fetch("prm" if url != urls[-1] else "as-metadata", "GET", url,
+                                     session.at_server, "discovery")
+
+    exchanges = session.in_order([fetch(url) for url in urls], leading=len(urls)).finish()
+    tried = [(kind, e) for kind, e in zip(kinds, exchanges) if e is not None]
+    session.set(("oauth_discovery",), evidence.oauth_discovery_fact(session.at_server, tried))
