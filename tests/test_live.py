@@ -46,7 +46,7 @@ EXPECTED: dict[str, set[str]] = {
     "ssrf-metadata": {"MCP201"}, "ssrf-loopback": {"MCP201"},
     "as-issuer-slash": {"MCP502"}, "as-no-s256": {"MCP505"}, "as-no-registration": {"MCP506"},
     "as-cimd-no-none": {"MCP507"}, "as-oidc-only": {"MCP512"}, "as-missing": {"MCP501"},
-    "as-tenant-path": {"MCP512"}, "as-slow": {"MCP605"},
+    "as-tenant-path": {"MCP512"}, "as-slow": {"MCP605"}, "token-slow": {"MCP605"},
     "token-invalid-request": {"MCP603"}, "token-415": {"MCP602"}, "token-500": {"MCP603"},
     "registration-400": {"MCP513"}, "registration-redirect": {"MCP513"},
     "resource-rejected": {"MCP606"},
@@ -57,6 +57,7 @@ EXPECTED: dict[str, set[str]] = {
 # What a scenario needs beyond the defaults: a longer timeout, an opt-in probe.
 EXTRA_ARGS: dict[str, list[str]] = {
     "as-slow": ["--timeout", "20"],
+    "token-slow": ["--timeout", "20"],  # above the 12 s it takes: slow, not unreachable
     "registration-400": ["--probe-registration"],
     "registration-redirect": ["--probe-registration"],
     "resource-rejected": ["--probe-registration"],
@@ -552,6 +553,37 @@ def test_no_prm_but_root_as_metadata_is_mcp405_under_the_spec_profile(
     _, report, _ = verify(livestack, tmp_path, livestack.manifest(scenario), "--profile", "spec",
                           scenario=scenario)
     assert codes(report) == {"MCP405"}, report["findings"]
+
+
+def test_a_slow_token_endpoint_is_timed_twice(livestack: Stack, tmp_path: Path) -> None:
+    """MCP605 is reported after the slow request was sent a second time and was slow again;
+    the finding gives both times."""
+    scenario, record = "token-slow", tmp_path / "record.json"
+    _, report, _ = verify(livestack, tmp_path, livestack.manifest(scenario), "--timeout", "20",
+                          "--record", str(record), scenario=scenario)
+    requests = json.loads(record.read_text())["verifications"][0]["requests"]
+    refreshes = [r for r in requests if r["step"] == "token-refresh"]
+    assert len(refreshes) == 2 and all(r["elapsed_ms"] > 10_000 for r in refreshes), refreshes
+    assert refreshes[1]["started_ms"] >= refreshes[0]["started_ms"] + refreshes[0]["elapsed_ms"]
+    (finding,) = [f for f in report["findings"] if f["code"] == "MCP605"]
+    assert finding["severity"] == "error"
+    assert re.search(r"took 1\d\.\d s, and 1\d\.\d s when sent again", finding["message"])
+
+
+def test_an_answer_slow_once_is_not_mcp605() -> None:
+    """Unit: a slow answer whose second timing is within the budget is not slow."""
+    from mcplint.live.evidence import slow_facts
+    from mcplint.live.net.http import Exchange
+
+    def answer(ms: float) -> Exchange:
+        return Exchange("1", "token-refresh", "POST", "https://a.example/token", "a.example",
+                        "/manifest/auth/issuer", status=400, elapsed_ms=ms)
+
+    budgets = {kind: {"value": 10} for kind in ("discovery", "registration", "token")}
+    assert slow_facts([(answer(12_000), answer(300))], budgets) == []
+    assert slow_facts([(answer(12_000), None)], budgets) == []
+    (fact,) = slow_facts([(answer(12_000), answer(11_000))], budgets)
+    assert (fact["seconds"], fact["seconds_again"]) == (12.0, 11.0)
 
 
 def test_record_shows_both_first_contacts(livestack: Stack, tmp_path: Path) -> None:

@@ -427,20 +427,32 @@ def drift_fact(document: str, declared: dict[str, Any] | None, served: dict[str,
             "evidence": {"url": url}}
 
 
-def slow_facts(exchanges: list[Exchange], budgets: dict[str, Any]) -> list[dict[str, Any]]:
-    """The answers that came later than the hosted client waits for that kind of call
-    (`budgets`: hosted-client.yaml's budget_seconds)."""
+def budget_seconds(step: str, budgets: dict[str, Any]) -> float:
+    """How long the hosted client waits for a request of this step (hosted-client.yaml's
+    budget_seconds)."""
+    # The token probe is a refresh, but the endpoint also serves the code exchange, whose
+    # budget is the tighter one: a slow probe means a slow login.
+    kind = {"token-refresh": "token", "registration": "registration"}.get(step, "discovery")
+    return float(budgets[kind]["value"])
+
+
+def is_slow(exchange: Exchange, budgets: dict[str, Any]) -> bool:
+    return exchange.answered and exchange.elapsed_ms > budget_seconds(exchange.step,
+                                                                       budgets) * 1000
+
+
+def slow_facts(timings: list[tuple[Exchange, Exchange | None]],
+               budgets: dict[str, Any]) -> list[dict[str, Any]]:
+    """The requests that answered later than the hosted client waits, both times they were
+    timed (`timings`: each answer, and the same request again when the first was slow)."""
     facts = []
-    for exchange in exchanges:
-        # The token probe is a refresh, but the endpoint also serves the code exchange,
-        # whose budget is the tighter one: a slow probe means a slow login.
-        kind = {"token-refresh": "token", "registration": "registration"}.get(
-            exchange.step, "discovery")
-        budget = budgets[kind]["value"]
-        if exchange.answered and exchange.elapsed_ms > budget * 1000:
-            facts.append({"at": exchange.at, "url": exchange.url, "step": exchange.step,
-                          "seconds": round(exchange.elapsed_ms / 1000, 1),
-                          "evidence": exchange.evidence()})
+    for first, again in timings:
+        if again is None or not (is_slow(first, budgets) and is_slow(again, budgets)):
+            continue
+        facts.append({"at": first.at, "url": first.url, "step": first.step,
+                      "seconds": round(first.elapsed_ms / 1000, 1),
+                      "seconds_again": round(again.elapsed_ms / 1000, 1),
+                      "evidence": again.evidence()})
     return facts
 
 

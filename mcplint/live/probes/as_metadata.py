@@ -32,7 +32,7 @@ def discover(session: Session, issuer: str,
         follow(found[1]["document"])
     results = [r for r in candidates.finish() if r is not None]
     if found is not None:
-        session.slow.append(found[0])
+        session.time_again(found[0])
     fact = evidence.as_fact(session.at_issuer, issuer, urls, results, found)
     # The candidates the client walks before the document it takes (all, without one).
     before = results[:results.index(found)] if found is not None else results

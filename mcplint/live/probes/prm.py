@@ -32,7 +32,7 @@ def discover(session: Session, hint: str | None) -> dict[str, Any] | None:
             break
         tried.append((exchange, attempt))
     if found:
-        session.slow.append(found[0])
+        session.time_again(found[0])
         session.add_drift(evidence.drift_fact(
             "resource_metadata", session.declared.get("resource_metadata"),
             found[1].get("document"), found[0].url))
