@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 import yaml
-from livestack import Proxy, Stack, Static
+from livestack import Proxy, Redirect, Stack, Static
 from support import run_mcplint
 
 HEALTHY_AS = "auth"
@@ -22,11 +22,15 @@ EXPECTED: dict[str, set[str]] = {
     "generation-legacy-only": {"MCP111"}, "generation-new-only": {"MCP109"},
     "edge-bot-discovery": {"MCP307"},
     "hint-relative": {"MCP415"}, "hint-404": {"MCP415"},
+    "prm-path-500": {"MCP403", "MCP416"}, "as-html-200": {"MCP416"},
+    "prm-missing-as-root": {"MCP414"},
+    "open-as-metadata": {"MCP110"}, "static-headers-prm-401": {"MCP110"},
+    "static-headers-healthy": set(),
     "dns-private": {"MCP201"}, "dns-cgnat": {"MCP201"}, "dns-linklocal": {"MCP201"},
     "dns-loopback": {"MCP201"}, "dns-mixed": {"MCP202"}, "dns-v6only": {"MCP203"},
     "dns-nxdomain": {"MCP204"}, "dns-split": {"MCP205"},
     "redirect-cross-host": {"MCP305"}, "redirect-same-host": {"MCP306"},
-    "redirect-loop": {"MCP306"},
+    "redirect-loop": {"MCP306"}, "redirect-to-http": {"MCP311"},
     "edge-cloudflare-block": {"MCP307"}, "edge-rate-limit": {"MCP307"},
     "edge-aws-waf-block": {"MCP307"},
     "tls-wrong-cert": {"MCP309"}, "unreachable-timeout": {"MCP308"},
@@ -42,7 +46,7 @@ EXPECTED: dict[str, set[str]] = {
     "ssrf-metadata": {"MCP201"}, "ssrf-loopback": {"MCP201"},
     "as-issuer-slash": {"MCP502"}, "as-no-s256": {"MCP505"}, "as-no-registration": {"MCP506"},
     "as-cimd-no-none": {"MCP507"}, "as-oidc-only": {"MCP512"}, "as-missing": {"MCP501"},
-    "as-tenant-path": {"MCP512"}, "as-slow": {"MCP605"},
+    "as-tenant-path": {"MCP512"}, "as-slow": {"MCP605"}, "token-slow": {"MCP605"},
     "token-invalid-request": {"MCP603"}, "token-415": {"MCP602"}, "token-500": {"MCP603"},
     "registration-400": {"MCP513"}, "registration-redirect": {"MCP513"},
     "resource-rejected": {"MCP606"},
@@ -53,6 +57,7 @@ EXPECTED: dict[str, set[str]] = {
 # What a scenario needs beyond the defaults: a longer timeout, an opt-in probe.
 EXTRA_ARGS: dict[str, list[str]] = {
     "as-slow": ["--timeout", "20"],
+    "token-slow": ["--timeout", "20"],  # above the 12 s it takes: slow, not unreachable
     "registration-400": ["--probe-registration"],
     "registration-redirect": ["--probe-registration"],
     "resource-rejected": ["--probe-registration"],
@@ -453,6 +458,23 @@ def test_probe_never_passes_what_it_did_not_check(livestack: Stack) -> None:
                                f"`{scenario.server_url}`\n"), markdown.splitlines()[0]
 
 
+def test_probe_of_an_open_server(livestack: Stack) -> None:
+    """probe infers the auth: an open server passes (the invalid-token probe, sent before
+    the first contact's answer was known, is not judged), and one whose origin serves AS
+    metadata fails at the endpoint with MCP110."""
+    healthy = livestack.scenario("open-healthy")
+    completed = run_mcplint("probe", healthy.server_url, *FAST, *livestack.cli_args(healthy))
+    assert completed.returncode == 0, completed.stdout + completed.stderr
+    assert "No step failed" in completed.stdout
+    advertising = livestack.scenario("open-as-metadata")
+    completed = run_mcplint("probe", advertising.server_url, *FAST,
+                            *livestack.cli_args(advertising))
+    assert completed.returncode == 1, completed.stdout + completed.stderr
+    assert "[FAIL] The MCP endpoint and its challenge" in completed.stdout
+    assert "MCP110 error open-server-advertises-oauth" in completed.stdout
+    assert "MCP604" not in completed.stdout
+
+
 def test_probe_names_the_failing_step_and_the_symptom(livestack: Stack) -> None:
     scenario = livestack.scenario("redirect-cross-host")
     completed = run_mcplint("probe", scenario.server_url, *FAST, *livestack.cli_args(scenario))
@@ -460,6 +482,18 @@ def test_probe_names_the_failing_step_and_the_symptom(livestack: Stack) -> None:
     assert "[FAIL] Redirects" in completed.stdout
     assert "MCP305 error redirect-cross-host" in completed.stdout
     assert "the user sees: \"Authorization with the MCP server failed\"" in completed.stdout
+
+
+def test_probe_fails_the_step_where_discovery_stopped(livestack: Stack) -> None:
+    """MCP416 (an HTML 200 at the AS metadata URL) fails the discovery step of the walk
+    (results/order.py), and the probe, instead of "No step failed"."""
+    scenario = livestack.scenario("as-html-200")
+    completed = run_mcplint("probe", scenario.server_url, *FAST, *livestack.cli_args(scenario))
+    assert completed.returncode == 1, completed.stdout + completed.stderr
+    assert "[FAIL] Protected resource metadata" in completed.stdout
+    assert "MCP416 error discovery-aborted" in completed.stdout
+    assert "No step failed" not in completed.stdout
+    assert "Users would see: \"Couldn't reach the MCP server\"" in completed.stdout
 
 
 def test_probe_json_locates_findings_at_the_url(livestack: Stack) -> None:
@@ -557,8 +591,7 @@ FIRED_BY_OTHER_TESTS = {"MCP206", "MCP411", "MCP412", "MCP413", "MCP504", "MCP50
 # Catalog 2 registered these live rules (and the live halves of these S+L rules) with their
 # documentation; their live checks come with the first-contact and discovery issues. Each
 # must leave this list, for EXPECTED, when its live check lands (the test below fails then).
-LIVE_CHECK_PENDING = {"MCP110", "MCP311", "MCP414", "MCP416",
-                      "MCP517", "MCP518", "MCP519", "MCP520"}
+LIVE_CHECK_PENDING = {"MCP517", "MCP518", "MCP519", "MCP520"}
 
 
 def _reads_live(rule: object) -> bool:
@@ -575,6 +608,23 @@ def test_every_live_rule_fires_on_the_real_stack_somewhere() -> None:
     assert LIVE_CHECK_PENDING <= live_rules
     landed = {code for code in LIVE_CHECK_PENDING if _reads_live(rules[code])}
     assert not landed, f"live checks landed for {sorted(landed)}: move them to EXPECTED"
+
+
+def test_a_discovery_url_redirecting_to_http_is_mcp311(livestack: Stack, tmp_path: Path) -> None:
+    """The PRM URL the challenge names answers 301 to plain http: MCP311 alone (not also
+    MCP415 for the hint, nor MCP405 for the PRM never found)."""
+    site = "prm-to-http"
+    host = f"{site}.{livestack.catalog.custom_suffix}"
+    prm_path = "/.well-known/oauth-protected-resource/mcp"
+    livestack.static_site(site, {"/mcp": Proxy("mcp"),
+                                 prm_path: Redirect(301, f"http://{host}{prm_path}")})
+    issuer = f"https://{livestack.host(HEALTHY_AS)}"
+    _, report, _ = verify(livestack, tmp_path, _site_manifest(livestack, host, issuer),
+                          hosts=(host, livestack.host(HEALTHY_AS)))
+    assert codes(report) == {"MCP311"}, report["findings"]
+    (finding,) = [f for f in report["findings"] if f["code"] == "MCP311"]
+    assert finding["evidence"]["url"] == f"https://{host}{prm_path}"
+    assert f"http://{host}{prm_path}" in finding["message"]
 
 
 def test_an_html_error_page_on_the_401_is_not_mcp108(livestack: Stack, tmp_path: Path) -> None:
@@ -632,6 +682,47 @@ def test_generation_gap_under_the_spec_profile(livestack: Stack, tmp_path: Path,
     assert f"clients of {failing}" in finding["message"] and "fail" in finding["message"]
 
 
+def test_no_prm_but_root_as_metadata_is_mcp405_under_the_spec_profile(
+        livestack: Stack, tmp_path: Path) -> None:
+    """MCP414 is claude-ai's (its legacy fallback): under --profile spec the same deployment
+    has no protected resource metadata, MCP405, and MCP414 does not hide it."""
+    scenario = "prm-missing-as-root"
+    _, report, _ = verify(livestack, tmp_path, livestack.manifest(scenario), "--profile", "spec",
+                          scenario=scenario)
+    assert codes(report) == {"MCP405"}, report["findings"]
+
+
+def test_a_slow_token_endpoint_is_timed_twice(livestack: Stack, tmp_path: Path) -> None:
+    """MCP605 is reported after the slow request was sent a second time and was slow again;
+    the finding gives both times."""
+    scenario, record = "token-slow", tmp_path / "record.json"
+    _, report, _ = verify(livestack, tmp_path, livestack.manifest(scenario), "--timeout", "20",
+                          "--record", str(record), scenario=scenario)
+    requests = json.loads(record.read_text())["verifications"][0]["requests"]
+    refreshes = [r for r in requests if r["step"] == "token-refresh"]
+    assert len(refreshes) == 2 and all(r["elapsed_ms"] > 10_000 for r in refreshes), refreshes
+    assert refreshes[1]["started_ms"] >= refreshes[0]["started_ms"] + refreshes[0]["elapsed_ms"]
+    (finding,) = [f for f in report["findings"] if f["code"] == "MCP605"]
+    assert finding["severity"] == "error"
+    assert re.search(r"took 1\d\.\d s, and 1\d\.\d s when sent again", finding["message"])
+
+
+def test_an_answer_slow_once_is_not_mcp605() -> None:
+    """Unit: a slow answer whose second timing is within the budget is not slow."""
+    from mcplint.live.evidence import slow_facts
+    from mcplint.live.net.http import Exchange
+
+    def answer(ms: float) -> Exchange:
+        return Exchange("1", "token-refresh", "POST", "https://a.example/token", "a.example",
+                        "/manifest/auth/issuer", status=400, elapsed_ms=ms)
+
+    budgets = {kind: {"value": 10} for kind in ("discovery", "registration", "token")}
+    assert slow_facts([(answer(12_000), answer(300))], budgets) == []
+    assert slow_facts([(answer(12_000), None)], budgets) == []
+    (fact,) = slow_facts([(answer(12_000), answer(11_000))], budgets)
+    assert (fact["seconds"], fact["seconds_again"]) == (12.0, 11.0)
+
+
 def test_record_shows_both_first_contacts(livestack: Stack, tmp_path: Path) -> None:
     record = tmp_path / "record.json"
     verify(livestack, tmp_path, livestack.manifest("generation-new-only"), "--record",
@@ -641,7 +732,8 @@ def test_record_shows_both_first_contacts(livestack: Stack, tmp_path: Path) -> N
               if r["step"] in ("mcp-discover", "mcp-post")}
     assert bodies["mcp-discover"]["method"] == "server/discover"
     assert bodies["mcp-post"]["method"] == "initialize"
-    answers = {r["step"]: r["response"]["status"] for r in requests}
+    answers = {r["step"]: r["response"]["status"] for r in requests
+               if r["step"] in ("mcp-discover", "mcp-post")}
     assert answers == {"mcp-discover": 200, "mcp-post": 400}
     starts = sorted(r["started_ms"] for r in requests)
     ends = {r["step"]: r["started_ms"] + r["elapsed_ms"] for r in requests}

@@ -7,7 +7,7 @@ from __future__ import annotations
 import ipaddress
 import json
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import urljoin, urlsplit
 
 from mcplint.facts import dig
 from mcplint.facts.addresses import DESCRIPTIONS, classify_address, parse_network
@@ -120,6 +120,7 @@ def mcp_post(exchange: Exchange, expects_mcp: bool, signatures: dict[str, Any],
             fact["outcome"] = "redirect"
             fact["location"] = location
             fact["cross_host"] = bool(target.hostname) and target.hostname.lower() != exchange.host
+            fact["to_http"] = _to_http(exchange.url, location)
             evidence["header"] = f"location: {location}"
         elif edge:
             fact["outcome"] = "edge-block"
@@ -244,6 +245,83 @@ def document_fetch(exchange: Exchange) -> dict[str, Any]:
     return fact
 
 
+def aborted_fact(at: str, tried: list[tuple[Exchange, dict[str, Any]]]) -> dict[str, Any] | None:
+    """The first of the discovery URLs `tried` (in the client's order, up to the one it
+    uses) where the SDK clients stop instead of trying the next one: a 5xx, or a 200 whose
+    body is not JSON. None when discovery went on past every one of them."""
+    for exchange, attempt in tried:
+        status = attempt["status"]
+        if status is not None and 500 <= status <= 599:
+            answer = f"{status}"
+        elif status == 200 and not attempt["json_ok"]:
+            answer = f"200 with a body that is not JSON ({attempt['content_type'] or 'no type'})"
+        else:
+            continue
+        return {"at": at, "url": attempt["url"], "status": status, "answer": answer,
+                "evidence": exchange.evidence(field=attempt["json_error"])}
+    return None
+
+
+def legacy_fallback_fact(at: str, exchange: Exchange) -> dict[str, Any]:
+    """The AS metadata on the MCP origin that claude.ai falls back to without a PRM."""
+    fetched = document_fetch(exchange)
+    return {"at": at, "url": exchange.url, "status": exchange.status,
+            "found": fetched["object_ok"],
+            "evidence": exchange.evidence(field=fetched["json_error"])}
+
+
+def _to_http(url: str, location: str) -> bool:
+    """The redirect leads to plain http (a relative Location keeps the request's scheme)."""
+    return urlsplit(urljoin(url, location)).scheme.lower() == "http"
+
+
+def downgrade_fact(at: str, fetched: list[Exchange]) -> dict[str, Any] | None:
+    """The first discovery URL that redirects to plain http, which the hosted client does
+    not follow; None when none does."""
+    for exchange in fetched:
+        location = exchange.header("location")
+        if exchange.status in REDIRECT_STATUSES and location and _to_http(exchange.url,
+                                                                           location):
+            return {"at": at, "url": exchange.url, "status": exchange.status,
+                    "location": location,
+                    "evidence": exchange.evidence(header=f"location: {location}")}
+    return None
+
+
+# What makes a served JSON object protected resource metadata or authorization server
+# metadata, for an open server's origin (a catch-all's JSON error page is neither).
+_DISCOVERY_MARKS = {"prm": ("resource", "authorization_servers"),
+                    "as": ("issuer", "authorization_endpoint", "token_endpoint")}
+
+
+def oauth_discovery_fact(at: str, tried: list[tuple[str, Exchange]]) -> dict[str, Any]:
+    """Whether the origin of an endpoint that needs no OAuth serves OAuth discovery: a PRM
+    or AS metadata document at a well-known URL (`kind` "prm" or "as"), or a 401 there."""
+    advertising = None
+    for kind, exchange in tried:
+        body, _ = exchange.json() if exchange.status == 200 else (None, None)
+        if isinstance(body, dict) and any(k in body for k in _DISCOVERY_MARKS[kind]):
+            what = ("serves protected resource metadata" if kind == "prm"
+                    else "serves authorization server metadata")
+        elif exchange.status == 401:
+            what = "answers 401"
+        else:
+            continue
+        advertising = (exchange, what)
+        break
+    fact: dict[str, Any] = {
+        "at": at, "advertised": advertising is not None,
+        "attempts": [{"url": e.url, "status": e.status, "error": e.error} for _, e in tried]}
+    if advertising is not None:
+        exchange, what = advertising
+        fact.update(url=exchange.url, status=exchange.status, what=what,
+                    evidence=exchange.evidence())
+    else:
+        fact["evidence"] = {"url": ", ".join(e.url for _, e in tried),
+                            "status": ", ".join(str(e.status or e.error) for _, e in tried)}
+    return fact
+
+
 def _attempts(attempts: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return [{k: a[k] for k in ("url", "status", "error")} for a in attempts]
 
@@ -352,20 +430,32 @@ def drift_fact(document: str, declared: dict[str, Any] | None, served: dict[str,
             "evidence": {"url": url}}
 
 
-def slow_facts(exchanges: list[Exchange], budgets: dict[str, Any]) -> list[dict[str, Any]]:
-    """The answers that came later than the hosted client waits for that kind of call
-    (`budgets`: hosted-client.yaml's budget_seconds)."""
+def budget_seconds(step: str, budgets: dict[str, Any]) -> float:
+    """How long the hosted client waits for a request of this step (hosted-client.yaml's
+    budget_seconds)."""
+    # The token probe is a refresh, but the endpoint also serves the code exchange, whose
+    # budget is the tighter one: a slow probe means a slow login.
+    kind = {"token-refresh": "token", "registration": "registration"}.get(step, "discovery")
+    return float(budgets[kind]["value"])
+
+
+def is_slow(exchange: Exchange, budgets: dict[str, Any]) -> bool:
+    return exchange.answered and exchange.elapsed_ms > budget_seconds(exchange.step,
+                                                                       budgets) * 1000
+
+
+def slow_facts(timings: list[tuple[Exchange, Exchange | None]],
+               budgets: dict[str, Any]) -> list[dict[str, Any]]:
+    """The requests that answered later than the hosted client waits, both times they were
+    timed (`timings`: each answer, and the same request again when the first was slow)."""
     facts = []
-    for exchange in exchanges:
-        # The token probe is a refresh, but the endpoint also serves the code exchange,
-        # whose budget is the tighter one: a slow probe means a slow login.
-        kind = {"token-refresh": "token", "registration": "registration"}.get(
-            exchange.step, "discovery")
-        budget = budgets[kind]["value"]
-        if exchange.answered and exchange.elapsed_ms > budget * 1000:
-            facts.append({"at": exchange.at, "url": exchange.url, "step": exchange.step,
-                          "seconds": round(exchange.elapsed_ms / 1000, 1),
-                          "evidence": exchange.evidence()})
+    for first, again in timings:
+        if again is None or not (is_slow(first, budgets) and is_slow(again, budgets)):
+            continue
+        facts.append({"at": first.at, "url": first.url, "step": first.step,
+                      "seconds": round(first.elapsed_ms / 1000, 1),
+                      "seconds_again": round(again.elapsed_ms / 1000, 1),
+                      "evidence": again.evidence()})
     return facts
 
 

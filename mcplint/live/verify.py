@@ -88,6 +88,8 @@ class Verification:
         exchanges = list(s.fetcher.exchanges)
         issuer = s.effective_issuer or s.issuer
         facts["as"] = s.as_results.get(issuer or "", {"at": s.at_issuer, "attempted": False})
+        if not s.oauth:  # probe found an open server: the invalid-token probe went for nothing
+            facts["mcp"].pop("invalid_token", None)
         facts["requests"] = evidence.request_facts(exchanges, s.data["edge_signatures"])
         facts["connections"] = evidence.connection_facts(exchanges)
         facts["dns"] = self._dns_facts()
@@ -107,6 +109,11 @@ class Verification:
             return
         challenge = first_contact.first_contacts(s)
         if challenge is None:
+            # An endpoint that needs no OAuth (open, or static headers): whether its origin
+            # still looks like OAuth to the hosted client (MCP110).
+            answered = dig(s.facts, "mcp", "post", "outcome") == "answered"
+            if s.auth_type == "static-headers" or (s.auth_type == "none" and answered):
+                prm.open_server_discovery(s)
             return
         document = prm.discover(s, challenge["resource_metadata"])
         servers = dig(document, "authorization_servers")

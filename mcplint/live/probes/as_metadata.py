@@ -32,9 +32,17 @@ def discover(session: Session, issuer: str,
         follow(found[1]["document"])
     results = [r for r in candidates.finish() if r is not None]
     if found is not None:
-        session.slow.append(found[0])
-    session.as_results[issuer] = evidence.as_fact(session.at_issuer, issuer, urls, results,
-                                                  found)
+        session.time_again(found[0])
+    fact = evidence.as_fact(session.at_issuer, issuer, urls, results, found)
+    # The candidates the client walks before the document it takes (all, without one).
+    before = results[:results.index(found)] if found is not None else results
+    aborted = evidence.aborted_fact(session.at_issuer, before)
+    if aborted is not None:
+        fact["aborted"] = aborted
+    downgrade = evidence.downgrade_fact(session.at_issuer, [e for e, _ in before])
+    if downgrade is not None:
+        fact["downgrade"] = downgrade
+    session.as_results[issuer] = fact
     if found is not None:
         session.add_drift(evidence.drift_fact(
             "authorization_server_metadata",

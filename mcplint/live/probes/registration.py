@@ -25,7 +25,7 @@ def register(session: Session, document: dict[str, Any]) -> str | None:
     }).encode()
     exchange = session.fetch("registration", "POST", url, session.at_registration,
                              "registration", body=body)
-    session.slow.append(exchange)
+    session.time_again(exchange)
     fact = evidence.registration_fact(session.at_registration, exchange)
     session.set(("registration",), fact)
     return fact["client_id"] if fact["ok"] else None

@@ -35,6 +35,6 @@ def refresh(session: Session, document: dict[str, Any], registered: str | None) 
             "resource": canonical(session.server_url) or session.server_url}
     exchange = session.fetch("token-refresh", "POST", url, session.at_issuer, "token",
                              body=urlencode(form).encode())
-    session.slow.append(exchange)
+    session.time_again(exchange)
     session.set(("token",), evidence.token_fact(
         session.at_issuer, url, exchange, kind, bool(session.options.probe_registration)))
