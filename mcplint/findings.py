@@ -161,8 +161,9 @@ class FileResult:
 
     def __init__(self, path: str, findings: list[Finding] | None = None,
                  rules_run: frozenset[str] = frozenset(),
-                 live: dict[str, Any] | None = None) -> None:
+                 live: dict[str, Any] | None = None, files: tuple[str, ...] = ()) -> None:
         self.path = path
         self.findings = [] if findings is None else findings
         self.rules_run = rules_run
         self.live = live  # the live facts, after `verify`
+        self.files = files  # the files checked: the manifest and the documents it loaded

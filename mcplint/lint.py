@@ -242,7 +242,7 @@ class Linter:
         from mcplint.results.order import arrange
 
         findings = arrange(findings, self.catalog.rules, live=self.mode == "live")
-        return FileResult(display, findings, rules_run=ran)
+        return FileResult(display, findings, rules_run=ran, files=tuple(texts))
 
     def _with_severity(self, finding: Finding) -> Finding:
         severity = self.settings.severity.get(finding.code)
@@ -277,6 +277,48 @@ class Linter:
             if entry.covers(finding.code, file, finding.location.pointer):
                 return finding.with_(suppression={"kind": "config", "reason": entry.reason})
         return finding
+
+    def unused_config_suppressions(self, results: list[FileResult]) -> None:
+        """Add MCP005 to `results` (this linter's manifests) for each entry of the config's
+        `suppress` list that suppressed nothing, located at the entry in the config. Judged
+        after every manifest, because an entry about a shared document is used if it
+        suppressed a finding for any of them; counted, as inline suppressions are, only for
+        manifests that checked the entry's file with its rule (and MCP005) running."""
+        entries = self.settings.suppress
+        if self.settings.no_suppress or not entries:
+            return
+        used: set[int] = set()
+        for result in results:
+            for finding in result.findings:
+                if (finding.suppression or {}).get("kind") == "config":
+                    assert finding.file is not None
+                    file = os.path.normpath(os.path.abspath(finding.file))
+                    used.add(next(i for i, entry in enumerate(entries)
+                                  if entry.covers(finding.code, file, finding.location.pointer)))
+        from mcplint.results.order import arrange
+
+        root = self.settings.report_root
+        for result in results:
+            checked = {os.path.normpath(os.path.abspath(file)) for file in result.files}
+            added = []
+            for index, entry in enumerate(entries):
+                if (index in used or entry.file not in checked or entry.code not in
+                        result.rules_run or "MCP005" not in result.rules_run):
+                    continue
+                value = {"file": from_root(entry.file, root), "pointer": entry.pointer,
+                         "code": entry.code}
+                finding = self._finding(
+                    "MCP005", f"this suppress entry for {entry.code} "
+                    f"({self.catalog.rules[entry.code].name}) suppressed nothing; remove it",
+                    Location(entry.config, f"/suppress/{entry.index}", entry.span),
+                    value, result.path)
+                finding = self._config_suppressed(self._with_severity(finding))
+                finding.fingerprint = fingerprint("MCP005", from_root(entry.config, root),
+                                                  finding.location.pointer, finding.value_hash)
+                added.append(finding)
+            if added:
+                result.findings = arrange(result.findings + added, self.catalog.rules,
+                                          live=self.mode == "live")
 
     def _lookup(self, name: str) -> str | None:
         rule = self.catalog.lookup(name)

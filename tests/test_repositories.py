@@ -257,6 +257,72 @@ def test_per_file_ignores_and_suppress_reach_into_documents(monorepo: Path) -> N
         "the AS moves to S256 in Q3 (SEC-12)"]
 
 
+OIDC = "deploy/openid-configuration.json"
+SUPPRESS = (
+    "ignore: [MCP517]\n"
+    "suppress:\n"
+    f"  - file: billing/{OIDC}\n"  # used: suppresses MCP505 in billing's document
+    "    pointer: /code_challenge_methods_supported\n"
+    "    code: MCP505\n"
+    "    reason: the AS moves to S256 in Q3 (SEC-12)\n"
+    f"  - file: billing/{OIDC}\n"  # stale: no MCP505 there
+    "    pointer: /issuer\n"
+    "    code: pkce-s256-not-advertised\n"
+    "    reason: long fixed\n"
+    f"  - file: infra/docs/{OIDC}\n"  # its rule does not run (ignore)
+    "    code: MCP517\n"
+    "    reason: not judged in this run\n"
+    "  - file: tools/elsewhere.json\n"  # its file is not checked in this run
+    "    code: MCP505\n"
+    "    reason: not checked in this run\n")
+
+
+def test_a_config_suppress_entry_that_suppresses_nothing_is_mcp005(monorepo: Path) -> None:
+    write_files(monorepo, {".mcplint.yaml": SUPPRESS})
+    _, report = run_json("check", cwd=monorepo)
+    unused = [f for f in report["findings"] if f["code"] == "MCP005"]
+    # once per manifest that checked billing's document; the entry's place in the config
+    assert [(f["manifest"], f["file"], f["line"], f["column"], f["pointer"]) for f in unused] == [
+        ("billing/mcp-connector.yaml", ".mcplint.yaml", 7, 5, "/suppress/1"),
+        ("billing/staging.mcp-connector.yaml", ".mcplint.yaml", 7, 5, "/suppress/1")]
+    assert unused[0]["message"] == ("this suppress entry for MCP505 (pkce-s256-not-advertised) "
+                                    "suppressed nothing; remove it")
+    # reported from any folder, named from the repository root, once in CI-facing formats
+    tools = monorepo / "tools"
+    completed = run_mcplint("check", "..", "--format", "sarif", "--output", "out.sarif",
+                            "--format", "github", cwd=tools)
+    lines = [line for line in completed.stdout.splitlines() if "title=MCP005" in line]
+    assert len(lines) == 1 and lines[0].startswith(
+        "::warning file=.mcplint.yaml,line=7,col=5,"), lines
+    sarif = valid_sarif((tools / "out.sarif").read_text())
+    results = [r for r in sarif["runs"][0]["results"] if r["ruleId"] == "MCP005"]
+    assert [(r["locations"][0]["physicalLocation"]["artifactLocation"]["uri"],
+             r["locations"][0]["physicalLocation"]["region"]["startLine"]) for r in results] == [
+        (".mcplint.yaml", 7)]
+    _, again = run_json("check", "..", cwd=tools)
+    assert fingerprints(again) == fingerprints(report)
+    # only infra checked: billing's document is not, so no entry is judged
+    _, infra = run_json("check", "infra", cwd=monorepo)
+    assert not [f for f in infra["findings"] if f["code"] == "MCP005"]
+    # --no-suppress suppresses nothing, so nothing is unused; MCP005 can be ignored
+    for option in ("--no-suppress", "--ignore=MCP005"):
+        _, audit = run_json("check", option, cwd=monorepo)
+        assert not [f for f in audit["findings"] if f["code"] == "MCP005"]
+
+
+def test_an_unused_suppress_entry_in_pyproject_names_its_table(monorepo: Path) -> None:
+    write_files(monorepo, {"pyproject.toml": (
+        "[project]\nname = 'x'\n\n[tool.mcplint]\nignore = ['MCP517']\n\n"
+        "[[tool.mcplint.suppress]]\n"
+        f"file = 'billing/{OIDC}'\npointer = '/code_challenge_methods_supported'\n"
+        "code = 'MCP505'\nreason = 'used'\n\n"
+        "[[tool.mcplint.suppress]]\n"
+        f"file = 'billing/{OIDC}'\npointer = '/issuer'\ncode = 'MCP505'\nreason = 'stale'\n")})
+    _, report = run_json("check", "billing/mcp-connector.yaml", cwd=monorepo)
+    assert [(f["file"], f["line"], f["pointer"]) for f in report["findings"]
+            if f["code"] == "MCP005"] == [("pyproject.toml", 13, "/suppress/1")]
+
+
 def test_shared_findings_are_merged_only_when_identical() -> None:
     from mcplint.findings import FileResult, Location, make_finding
     from mcplint.policy.catalog import load_builtin

@@ -138,6 +138,7 @@ def run(command: str, paths: tuple[str, ...], options: dict[str, Any],
         group = by_linter[id(linter)]
         found = lint_all(linter, group) if live is None else [
             linter.lint(path, shown) for path, shown in group]
+        linter.unused_config_suppressions(found)
         done.update((shown, result) for (_, shown), result in zip(group, found))
     results = [done[shown] for _, shown in manifests]
     extras: dict[str, Any] = {}

@@ -32,7 +32,7 @@ from mcplint.config.discover import report_root
 from mcplint.config.settings import Settings, Suppress, split_codes
 from mcplint.errors import UsageError
 from mcplint.load.schemacheck import TYPE_NAMES
-from mcplint.load.sourcemap import SourceMap, join
+from mcplint.load.sourcemap import SourceMap, Span, join
 
 YAML_NAMES = (".mcplint.yaml", ".mcplint.yml")
 PYPROJECT = "pyproject.toml"
@@ -190,8 +190,25 @@ def _suppress_entries(config: Config | None) -> tuple[Suppress, ...]:
     owner = config.owner("suppress")
     return tuple(Suppress(os.path.normpath(owner.folder / entry["file"]),
                           entry.get("pointer", ""), entry["code"], entry["reason"],
-                          owner.where("suppress", index))
+                          owner.where("suppress", index), owner.shown,
+                          _entry_span(owner, index), index)
                  for index, entry in enumerate(config.values["suppress"]))
+
+
+def _entry_span(config: Config, index: int) -> Span:
+    """Where the index-th `suppress` entry is written (for MCP005, when it suppresses
+    nothing): from the YAML source map; in a pyproject.toml, which has none, the line of
+    its `[[tool.mcplint.suppress]]` table, else that of `suppress = [...]`."""
+    if config.source_map is not None:
+        return config.source_map.value_span(f"/suppress/{index}")
+    lines = _read(config.path).splitlines()
+    tables = [n for n, line in enumerate(lines, 1)
+              if re.match(r"\s*\[\[\s*tool\s*\.\s*mcplint\s*\.\s*suppress\s*\]\]", line)]
+    if index < len(tables):
+        return Span(tables[index], 1, tables[index], 1)
+    key = next((n for n, line in enumerate(lines, 1)
+                if re.match(r"\s*(tool\s*\.\s*mcplint\s*\.\s*)?suppress\s*=", line)), 1)
+    return Span(key, 1, key, 1)
 
 
 def _config_paths(config: Config | None, key: str) -> tuple[Path, ...]:

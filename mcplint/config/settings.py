@@ -7,6 +7,7 @@ from collections.abc import Iterable
 from pathlib import Path
 
 from mcplint.errors import UsageError
+from mcplint.load.sourcemap import Span
 from mcplint.policy.catalog import Catalog
 from mcplint.profiles import DEFAULT_PROFILE, PROFILES
 
@@ -16,12 +17,18 @@ class Suppress:
     """One entry of the config's `suppress` list: a finding in `file` (absolute), at or
     below `pointer`, of rule `code`, suppressed for `reason`."""
 
-    def __init__(self, file: str, pointer: str, code: str, reason: str, origin: str) -> None:
+    def __init__(self, file: str, pointer: str, code: str, reason: str, origin: str,
+                 config: str = "", span: Span | None = None, index: int = 0) -> None:
         self.file = file
         self.pointer = pointer
         self.code = code  # a code or name as written; checked() makes it a code
         self.reason = reason
         self.origin = origin  # where it is written, for error messages
+        # Where it is written, for MCP005 when it suppresses nothing: the config file (as
+        # messages show it), the entry's place in it, and its index in the list.
+        self.config = config
+        self.span = span
+        self.index = index
 
     def covers(self, code: str, file: str, pointer: str) -> bool:
         return code == self.code and file == self.file and (
@@ -142,5 +149,5 @@ def checked(catalog: Catalog, settings: Settings) -> Settings:
             raise UsageError(f"{entry.origin}: '{entry.code}' is not a rule code or name "
                              "(see `mcplint rules`)")
         suppress.append(Suppress(entry.file, entry.pointer, rule.code, entry.reason,
-                                 entry.origin))
+                                 entry.origin, entry.config, entry.span, entry.index))
     return Settings(**{**vars(settings), "severity": severity, "suppress": tuple(suppress)})
