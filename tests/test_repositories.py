@@ -211,6 +211,28 @@ def test_extend_keeps_the_config_it_names(monorepo: Path) -> None:
     assert not any(c.startswith("MCP3") for m, c in severities if m.startswith("infra/"))
 
 
+def test_run_keys_of_a_nested_config_that_do_not_apply_are_named(monorepo: Path) -> None:
+    shutil.copy(monorepo / "infra/docs/mcp-connector.yaml",
+                monorepo / "infra/docs/staging.mcp-connector.yaml")
+    write_files(monorepo, {".mcplint.yaml": "fail-on: info\n",
+                           "infra/.mcplint.yaml": ("ignore: [MCP3]\nfail-on: warning\n"
+                                                   "exclude: [legacy]\nlive: {timeout: 5}\n")})
+    completed = run_mcplint("check", cwd=monorepo)
+    # once for the config, not once per manifest; `live` is not a key of `check`
+    assert completed.stderr == (
+        "mcplint: infra/.mcplint.yaml: fail-on, exclude apply only when mcplint starts in "
+        "infra/ (run keys come from the config found from the current folder, here "
+        ".mcplint.yaml)\n"), completed.stderr
+    assert completed.returncode == 1
+    # -q prints findings only
+    assert run_mcplint("check", "-q", cwd=monorepo).stderr == ""
+    # started in infra/, its run keys apply: nothing to say
+    assert run_mcplint("check", cwd=monorepo / "infra").stderr == ""
+    # keys it takes from the run's own config (extend) apply too
+    write_files(monorepo, {"infra/.mcplint.yaml": "extend: ../.mcplint.yaml\nignore: [MCP3]\n"})
+    assert run_mcplint("check", cwd=monorepo).stderr == ""
+
+
 @pytest.mark.parametrize(("files", "expected"), [
     ({"infra/.mcplint.yaml": "ignore: [MCP3]\n", "infra/.mcplint.yml": "ignore: [MCP4]\n"},
      "mcplint: error: infra/.mcplint.yaml and infra/.mcplint.yml: two config files in one "

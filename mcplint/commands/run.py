@@ -126,6 +126,9 @@ def run(command: str, paths: tuple[str, ...], options: dict[str, Any],
         print(f"mcplint: {error}; nothing to check", file=sys.stderr)
         return 0
     linters = _linters(configs, options, manifests, (settings, catalog), live)
+    if not options.get("quiet"):  # -q: findings only
+        for note in configs.notes(live=live is not None):
+            print(f"mcplint: {note}", file=sys.stderr)
     if stdin and manifests:
         linters[0].sources[manifests[0][0]] = sys.stdin.buffer.read()
     if live is not None:

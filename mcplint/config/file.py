@@ -104,6 +104,8 @@ class Configs:
         self.run = _settings(options, self.run_config, self.run_config)
         self._by_config: dict[Path | None, Settings] = {_key(self.run_config): self.run}
         self._by_folder: dict[Path, Config | None] = {}
+        # Configs nearest some manifest whose run keys this run takes from elsewhere.
+        self._unused: list[tuple[Config, list[str]]] = []
 
     def settings_for(self, manifest: Path) -> Settings:
         if self.fixed:
@@ -112,7 +114,34 @@ class Configs:
         key = _key(config)
         if key not in self._by_config:
             self._by_config[key] = _settings(self.options, self.run_config, config)
+            if config is not None:
+                self._note_run_keys(config)
         return self._by_config[key]
+
+    def _note_run_keys(self, config: Config) -> None:
+        """Remember the run keys of a manifest's config that this run does not apply (those
+        it has from the run's own config, by `extend`, do apply)."""
+        run_path = _key(self.run_config)
+        unused = [k for k in config.values
+                  if k not in RULE_KEYS and config.owner(k).path.resolve() != run_path]
+        if unused:
+            self._unused.append((config, unused))
+
+    def notes(self, live: bool) -> list[str]:
+        """One line per manifest's config whose run keys (fail-on, baseline...) this run
+        does not apply: silently ignoring a config's `fail-on` would let CI pass what the
+        team meant to fail. `live` is named only when the run is live."""
+        lines = []
+        for config, keys in self._unused:
+            keys = [k for k in keys if live or k != "live"]
+            if not keys:
+                continue
+            verb = "applies" if len(keys) == 1 else "apply"
+            here = self.run_config.shown if self.run_config else "none"
+            lines.append(f"{config.shown}: {', '.join(keys)} {verb} only when mcplint starts "
+                         f"in {Path(config.shown).parent}{os.sep} (run keys come from the "
+                         f"config found from the current folder, here {here})")
+        return lines
 
 
 def _key(config: Config | None) -> Path | None:
