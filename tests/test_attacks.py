@@ -310,6 +310,27 @@ def test_transport_failures_at_the_token_endpoint_are_mcp308(hostile: _Hostile) 
     assert completed.returncode == 1, completed.stdout + completed.stderr
     assert "MCP308" in completed.stdout and "/token" in completed.stdout
     assert "No step failed" not in completed.stdout
+    # the request that failed, the failure in words, what the server sent as text
+    failure = {"token-reset": "connection reset by the server",
+               "token-garbage": 'the answer does not begin with an HTTP status line: "garbage"',
+               "token-http09": "the server closed the connection before its answer was complete",
+               "token-1xx": "no complete answer within 3 s"}[hostile.mode]
+    assert (f"POST {hostile.base}/token failed: {failure} (earlier requests to 127.0.0.1 "
+            "were answered)") in completed.stdout, completed.stdout
+    assert "could not be reached" not in completed.stdout
+    assert "bytearray" not in completed.stdout and "b'" not in completed.stdout
+
+
+def test_protocol_errors_quote_what_the_server_sent_as_escaped_text() -> None:
+    import h11
+
+    from mcplint.live.net.http import classify
+
+    error = h11.RemoteProtocolError("illegal header line: " + repr(bytearray(b"X-\x1b[2J: \xff'")))
+    assert classify(error) == (
+        "protocol", 'the answer has a malformed header line: "X-\\x1b[2J: \\xff\'"')
+    assert classify(h11.RemoteProtocolError("Receive buffer too long")) == (
+        "protocol", "the answer's header is longer than 64 KiB")
 
 
 @pytest.mark.parametrize("command", ["verify", "probe"])

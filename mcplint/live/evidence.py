@@ -544,7 +544,7 @@ def connection_fact(host: str, at: str, first: Exchange) -> dict[str, Any] | Non
     else:  # dns, not-public, deadline: reported by other rules, or not at all
         return None
     return {"at": at, "host": host, "outcome": outcome, "error": first.error,
-            "detail": first.detail, "evidence": first.evidence()}
+            "detail": first.detail, "later": False, "evidence": first.evidence()}
 
 
 def connection_facts(exchanges: list[Exchange]) -> list[dict[str, Any]]:
@@ -570,7 +570,7 @@ def connection_facts(exchanges: list[Exchange]) -> list[dict[str, Any]]:
         fact = connection_fact(exchange.host, exchange.at, exchange)
         if fact is not None:
             failed_later.add(exchange.host)
-            fact["detail"] = f"{exchange.method} {exchange.url} failed: {exchange.detail}"
+            fact["later"] = True  # the evidence names the request that failed
             facts.append(fact)
     return facts
 

@@ -286,12 +286,51 @@ def classify(error: BaseException) -> tuple[str, str]:
         return "reset", "the server closed the connection without answering"
     if isinstance(error, h11.RemoteProtocolError):
         message = str(error)
-        return ("reset" if "closed" in message.lower() else "protocol"), message
+        return ("reset" if "closed" in message.lower() else "protocol"), _in_words(message)
     if isinstance(error, h11.LocalProtocolError):  # e.g. a header value mcplint was given
         return "protocol", f"the request could not be sent: {error}"
     if isinstance(error, OSError):  # unreachable network or host, refused by a firewall
         return "refused", f"could not connect: {error.strerror or error}"
     return "protocol", f"{type(error).__name__}: {error}"
+
+
+MAX_HEAD = 64 * 1024  # bytes of an answer's status line and headers mcplint reads
+
+# h11's messages about an answer it cannot parse, in words; the bytes it quotes (as a Python
+# literal, `bytearray(b'garbage')`) are shown as the escaped text the server sent.
+_H11_WORDS = (
+    ("illegal status line: ", "the answer does not begin with an HTTP status line: "),
+    ("illegal header line: ", "the answer has a malformed header line: "),
+    ("illegal chunk header: ", "the answer has a malformed chunk header: "),
+    ("peer unexpectedly closed connection",
+     "the server closed the connection before its answer was complete"),
+    ("peer closed connection without sending complete message body",
+     "the server closed the connection before the whole body was sent"),
+    ("Receive buffer too long", f"the answer's header is longer than {MAX_HEAD // 1024} KiB"),
+)
+_BYTES_LITERAL = re.compile(r"""(?<!\w)(?:bytearray\()?b('(?:[^'\\]|\\.)*'|"(?:[^"\\]|\\.)*")\)?""")
+
+
+def _in_words(message: str) -> str:
+    """An h11 protocol error as one line of words, never a Python repr."""
+    import ast
+
+    from mcplint.escape import visible
+
+    def text(match: re.Match[str]) -> str:
+        try:
+            raw = ast.literal_eval("b" + match.group(1))
+        except (ValueError, SyntaxError):
+            return match.group(0)
+        return '"' + visible(raw.decode("utf-8", "backslashreplace")) + '"'
+
+    for prefix, words in _H11_WORDS:
+        if message.startswith(prefix):
+            message = words + message[len(prefix):]
+            break
+    else:
+        message = f"the answer is not valid HTTP/1.1: {message}"
+    return _BYTES_LITERAL.sub(text, message)
 
 
 def _left(ends_at: float) -> float:
@@ -307,7 +346,7 @@ class _Connection:
 
     def __init__(self, sock: socket.socket) -> None:
         self.sock = sock
-        self.protocol = h11.Connection(h11.CLIENT, max_incomplete_event_size=64 * 1024)
+        self.protocol = h11.Connection(h11.CLIENT, max_incomplete_event_size=MAX_HEAD)
         self.reused = False  # it carried an earlier request
 
     def close(self) -> None:
