@@ -49,6 +49,7 @@ EXPECTED: dict[str, set[str]] = {
     "as-tenant-path": {"MCP512"}, "as-slow": {"MCP605"}, "token-slow": {"MCP605"},
     "token-invalid-request": {"MCP603"}, "token-415": {"MCP602"}, "token-500": {"MCP603"},
     "registration-400": {"MCP513"}, "registration-redirect": {"MCP513"},
+    "registration-no-secret-post": {"MCP513"},
     "resource-rejected": {"MCP606"},
     "hostile-drip": {"MCP308"}, "hostile-drip-body": {"MCP308"}, "hostile-reset": {"MCP308"},
     "hostile-endless": {"MCP401"}, "hostile-invalid-json": {"MCP406"},
@@ -60,6 +61,7 @@ EXTRA_ARGS: dict[str, list[str]] = {
     "token-slow": ["--timeout", "20"],  # above the 12 s it takes: slow, not unreachable
     "registration-400": ["--probe-registration"],
     "registration-redirect": ["--probe-registration"],
+    "registration-no-secret-post": ["--probe-registration"],
     "resource-rejected": ["--probe-registration"],
 }
 FAST = ["--timeout", "4", "--deadline", "30"]
@@ -110,6 +112,74 @@ def test_healthy_verify_with_registration_verifies_the_resource(livestack: Stack
     # A real client: MCP606 is judged, and passes; behind OAuth the protocol generations
     # are not verifiable (MCP109 info), as catalog v2 says.
     assert [(f["code"], f["severity"]) for f in report["findings"]] == [("MCP109", "info")]
+
+
+def test_registration_is_claudes_and_is_deleted_again(livestack: Stack, tmp_path: Path) -> None:
+    """--probe-registration asks for what hosted-client.yaml says Claude asks for, with the
+    hosted callbacks; the token probe authenticates as the answer says (client_secret_post);
+    then the client is deleted through RFC 7592, which oidc-provider offers."""
+    from mcplint.policy.catalog import load_builtin
+
+    data = load_builtin().data
+    record = tmp_path / "record.json"
+    _, report, _ = verify(livestack, tmp_path, livestack.manifest("healthy"),
+                          "--probe-registration", "--record", str(record), scenario="healthy")
+    assert [f["code"] for f in report["findings"] if f["severity"] != "info"] == []
+    requests = json.loads(record.read_text())["verifications"][0]["requests"]
+    (post,) = [r for r in requests if r["step"] == "registration"]
+    sent = json.loads(post["request"]["body"])
+    asked = data["hosted_client"]["registration"]["dcr_request"]["value"]
+    assert {k: sent[k] for k in asked} == asked
+    assert sent["token_endpoint_auth_method"] == "client_secret_post"
+    assert sent["redirect_uris"] == data["callbacks"]["hosted"]
+    assert post["response"]["status"] == 201
+    answer = post["response"]["body"]
+    assert answer["client_secret"] == answer["registration_access_token"] == "<redacted>"
+    (refresh,) = [r for r in requests if r["step"] == "token-refresh"]
+    assert "client_secret=<redacted>" in refresh["request"]["body"]
+    assert refresh["response"]["body"]["error"] == "invalid_grant"  # the client was accepted
+    (delete,) = [r for r in requests if r["step"] == "registration-delete"]
+    assert delete["method"] == "DELETE" and delete["url"] == answer["registration_client_uri"]
+    assert delete["response"]["status"] == 204
+    assert delete["started_ms"] >= refresh["started_ms"] + refresh["elapsed_ms"]
+    sent_headers = dict(delete["request"]["headers"])
+    assert sent_headers["Authorization"] == "Bearer <redacted>"
+
+
+def test_registration_answered_with_another_method_passes(livestack: Stack,
+                                                          tmp_path: Path) -> None:
+    """A 201 that gives client_secret_basic instead of the client_secret_post asked for is a
+    pass (the hosted client uses what the answer says), and the token probe then
+    authenticates with HTTP Basic; no management offered, so nothing to delete."""
+    host = f"regbasic.{livestack.catalog.custom_suffix}"
+    manifest = _site_manifest(livestack, host, f"https://{host}")
+    manifest["hosts"] = {host: {}}
+    livestack.static_site("regbasic", {
+        "/mcp": Proxy("mcp", issuer=f"https://{host}"),
+        "/.well-known/oauth-protected-resource/mcp": Proxy("mcp", issuer=f"https://{host}"),
+        "/.well-known/oauth-authorization-server": Static.json(200, _regbasic_metadata(
+            livestack, host)),
+        "/reg": Static.json(201, {"client_id": "regbasic-client", "client_secret": "s3cr3t-x",
+                                  "token_endpoint_auth_method": "client_secret_basic",
+                                  "redirect_uris": ["https://claude.ai/api/mcp/auth_callback"]}),
+        "/token": Proxy("as"),
+    })
+    record = tmp_path / "record.json"
+    _, report, _ = verify(livestack, tmp_path, manifest, "--probe-registration", "--record",
+                          str(record), hosts=(host,))
+    assert "MCP513" not in codes(report), report["findings"]
+    assert all(f["severity"] == "info" for f in report["findings"]), report["findings"]
+    requests = json.loads(record.read_text())["verifications"][0]["requests"]
+    (refresh,) = [r for r in requests if r["step"] == "token-refresh"]
+    assert dict(refresh["request"]["headers"])["Authorization"].startswith("Basic ")
+    assert "client_secret" not in refresh["request"]["body"]
+    assert not [r for r in requests if r["step"] == "registration-delete"]
+    assert "s3cr3t-x" not in json.dumps(report)
+
+
+def _regbasic_metadata(stack: Stack, host: str) -> dict[str, Any]:
+    auth = f"https://{stack.host(HEALTHY_AS)}"
+    return json.loads(json.dumps(stack.healthy_as_metadata).replace(auth, f"https://{host}"))
 
 
 def test_healthy_text_output(livestack: Stack, tmp_path: Path) -> None:

@@ -396,10 +396,14 @@ def registration_fact(at: str, exchange: Exchange) -> dict[str, Any]:
     client_id = answer.get("client_id") if isinstance(answer, dict) else None
     redirect = exchange.status in REDIRECT_STATUSES
     ok = exchange.status in (200, 201) and isinstance(client_id, str) and bool(client_id)
+    method = answer.get("token_endpoint_auth_method") if isinstance(answer, dict) else None
     return {
         "at": at, "attempted": True, "answered": exchange.answered,
         "status": exchange.status, "ok": ok, "redirect": redirect,
         "client_id": client_id, "json_error": error,
+        # The method the client is to use: the answer's (the hosted client follows it), else
+        # RFC 7591's default.
+        "auth_method": method if isinstance(method, str) else "client_secret_basic",
         "evidence": exchange.evidence(
             header=f"location: {exchange.header('location')}" if redirect else None,
             field=(f"error: {answer.get('error')}" if isinstance(answer, dict)

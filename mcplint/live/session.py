@@ -97,6 +97,8 @@ class Session:
                                 else self.at_issuer)
         self.infer_auth = infer_auth  # probe: no manifest says whether OAuth is in use
         self.credentials: dict[str, str] = {}  # static headers to send (first_contact sets)
+        self.secrets: list[str] = []  # what servers gave mcplint (never shown in evidence)
+        self.registered: list[tuple[str, str]] = []  # RFC 7592 (uri, token) to delete
         self.lock = threading.Lock()
         self.closed = False
         self.facts: dict[str, Any] = {"mcp": {}, "prm": {}, "as": {}, "token": {},
@@ -179,10 +181,10 @@ class Session:
             print(visible(f"  {exchange.method} {exchange.url} -> {outcome} "
                           f"({exchange.elapsed_ms:.0f} ms)"), file=sys.stderr)
 
-    def time_again(self, exchange: Exchange) -> None:
+    def time_again(self, exchange: Exchange) -> Exchange | None:
         """Keep an answer for the hosted client's budgets. One slower than its budget is
         sent again at once, and counts as slow only if it is slow twice (a cold start or a
-        hiccup is not the endpoint's speed)."""
+        hiccup is not the endpoint's speed). The second answer, if there was one."""
         again = None
         if evidence.is_slow(exchange, self.client["budget_seconds"]):
             again = self.fetcher.fetch(exchange.step, exchange.method, exchange.url,
@@ -191,6 +193,7 @@ class Session:
             self._progress(again)
         with self.lock:
             self.slow.append((exchange, again))
+        return again
 
     def set(self, path: tuple[str, ...], value: Any) -> None:
         """Record a fact, unless the deadline already closed the verification."""

@@ -100,7 +100,7 @@ class Verification:
             facts["as"] = {"at": s.at_issuer, "attempted": False}
         facts["elapsed_ms"] = round((time.monotonic() - s.started) * 1000)
         # What was sent as a credential never comes back out in evidence, even echoed.
-        return scrub(facts, s.credentials.values())  # type: ignore[no-any-return]
+        return scrub(facts, [*s.credentials.values(), *s.secrets])  # type: ignore[no-any-return]
 
     # -- the chains -----------------------------------------------------------------------
     def _mcp_chain(self) -> None:
@@ -147,6 +147,7 @@ class Verification:
             s.note_url(document.get(field), s.at_issuer)
         client = registration.register(s, document) if s.options.probe_registration else None
         token.refresh(s, document, client)
+        registration.delete(s)  # after the token probe, which uses the client
 
     # -- after the chains -----------------------------------------------------------------
     def _dns_facts(self) -> list[dict[str, Any]]:
