@@ -45,7 +45,8 @@ EXPECTED: dict[str, set[str]] = {
     "token-accepts-malformed": {"MCP604"},
     "ssrf-metadata": {"MCP201"}, "ssrf-loopback": {"MCP201"},
     "as-issuer-slash": {"MCP502"}, "as-no-s256": {"MCP505"}, "as-no-registration": {"MCP506"},
-    "as-cimd-no-none": {"MCP507"}, "as-oidc-only": {"MCP512"}, "as-missing": {"MCP501"},
+    "as-cimd-no-none": {"MCP507"}, "as-member-type": {"MCP520"},
+    "as-oidc-only": {"MCP512"}, "as-missing": {"MCP501"},
     "as-tenant-path": {"MCP512"}, "as-slow": {"MCP605"}, "token-slow": {"MCP605"},
     "token-invalid-request": {"MCP603"}, "token-415": {"MCP602"}, "token-500": {"MCP603"},
     "registration-400": {"MCP513"}, "registration-redirect": {"MCP513"},
@@ -293,6 +294,9 @@ def _as_site(stack: Stack, name: str, change: dict[str, Any],
     ("ashttp", {"revocation_endpoint": "http://revoke.example.org/revoke"}, (), {"MCP509"}),
     ("asgrants", {"grant_types_supported": ["authorization_code"]}, (), {"MCP514"}),
     ("asnojwks", {}, ("jwks_uri", "subject_types_supported"), {"MCP511"}),
+    # One root cause is one member: MCP520 on the CIMD flag does not hide MCP505 on PKCE.
+    ("astypes", {"client_id_metadata_document_supported": "true",
+                 "code_challenge_methods_supported": ["plain"]}, (), {"MCP520", "MCP505"}),
 ])
 def test_authorization_server_metadata(livestack: Stack, tmp_path: Path, name: str,
                                        change: dict[str, Any], drop: tuple[str, ...],
@@ -300,6 +304,37 @@ def test_authorization_server_metadata(livestack: Stack, tmp_path: Path, name: s
     host, manifest = _as_site(livestack, name, change, drop)
     _, report, _ = verify(livestack, tmp_path, manifest, hosts=(host,))
     assert codes(report) == expected, report["findings"]
+
+
+def test_a_preregistered_secret_client_and_no_client_secret_post_is_mcp517(
+        livestack: Stack, tmp_path: Path) -> None:
+    """The live half of MCP517: the served metadata lacks client_secret_post, which the
+    hosted client authenticates a pre-registered confidential client with."""
+    host, manifest = _as_site(livestack, "assecretbasic", {
+        "token_endpoint_auth_methods_supported": ["none", "client_secret_basic"]})
+    manifest["auth"]["registration"] = ["preregistered"]
+    manifest["auth"]["client"] = {
+        "client_id": "claude-connector", "client_secret": "${LIVESTACK_CLIENT_SECRET}",
+        "redirect_uris": ["https://claude.ai/api/mcp/auth_callback",
+                          "https://claude.com/api/mcp/auth_callback"]}
+    _, report, _ = verify(livestack, tmp_path, manifest, hosts=(host,))
+    assert codes(report) == {"MCP517"}, report["findings"]
+    (finding,) = [f for f in report["findings"] if f["code"] == "MCP517"]
+    assert finding["source"] == "live" and finding["pointer"] == "/auth/issuer"
+
+
+def test_advice_on_the_served_metadata_under_the_spec_profile(livestack: Stack,
+                                                              tmp_path: Path) -> None:
+    """The live halves of MCP518 and MCP519, advice outside claude-ai: the served metadata
+    offers DCR alone (no CIMD) and does not advertise RFC 9207's iss parameter."""
+    host, manifest = _as_site(livestack, "asadvice", {
+        "authorization_response_iss_parameter_supported": False})
+    _, report, _ = verify(livestack, tmp_path, manifest, "--profile", "spec", hosts=(host,))
+    live = {f["code"]: f for f in report["findings"] if f["source"] == "live"}
+    assert {"MCP518", "MCP519"} <= set(live), report["findings"]
+    assert all(f["severity"] == "info" for f in report["findings"]), report["findings"]
+    _, report, _ = verify(livestack, tmp_path / "claude", manifest, hosts=(host,))
+    assert codes(report) == set(), report["findings"]  # not claude-ai's
 
 
 def test_ssrf_targets_are_never_contacted(livestack: Stack, tmp_path: Path) -> None:
@@ -518,13 +553,12 @@ def test_init_from_an_unreachable_url_is_a_clean_error(livestack: Stack, tmp_pat
 
 # Live rules fired by the dedicated tests above rather than by a catalog scenario.
 FIRED_BY_OTHER_TESTS = {"MCP206", "MCP411", "MCP412", "MCP413", "MCP504", "MCP508", "MCP509",
-                        "MCP511", "MCP514", "MCP515"}
+                        "MCP511", "MCP514", "MCP515", "MCP517", "MCP518", "MCP519"}
 
 
-# Catalog 2 registered these live rules (and the live halves of these S+L rules) with their
-# documentation; their live checks come with the first-contact and discovery issues. Each
-# must leave this list, for EXPECTED, when its live check lands (the test below fails then).
-LIVE_CHECK_PENDING = {"MCP517", "MCP518", "MCP519", "MCP520"}
+# Live rules registered ahead of their live checks (catalog 2's have all landed). Each must
+# leave this list, for EXPECTED, when its live check lands (the test below fails then).
+LIVE_CHECK_PENDING: set[str] = set()
 
 
 def _reads_live(rule: object) -> bool:
@@ -622,7 +656,9 @@ def test_no_prm_but_root_as_metadata_is_mcp405_under_the_spec_profile(
     scenario = "prm-missing-as-root"
     _, report, _ = verify(livestack, tmp_path, livestack.manifest(scenario), "--profile", "spec",
                           scenario=scenario)
-    assert codes(report) == {"MCP405"}, report["findings"]
+    # (MCP518, advice outside claude-ai, is info: the AS offers DCR alone.)
+    assert {f["code"] for f in report["findings"] if f["severity"] != "info"} == {"MCP405"}, \
+        report["findings"]
 
 
 def test_a_slow_token_endpoint_is_timed_twice(livestack: Stack, tmp_path: Path) -> None:

@@ -854,6 +854,12 @@ class Catalog:
             "as-no-registration", "no registration_endpoint, no CIMD", ("MCP506",), drop("registration_endpoint")
         )
         as_scenario(
+            "as-member-type",
+            'code_challenge_methods_supported: "S256" (a string, not an array)',
+            ("MCP520",),
+            lambda d: d.update(code_challenge_methods_supported="S256"),
+        )
+        as_scenario(
             "as-cimd-no-none",
             'client_id_metadata_document_supported: true, "none" not in token_endpoint_auth_methods_supported',
             ("MCP507",),
