@@ -13,7 +13,7 @@ import click
 
 from mcplint import __version__
 from mcplint.errors import ExitCode
-from mcplint.policy.catalog import PROFILES
+from mcplint.profiles import PROFILES
 
 FORMAT_CHOICES = ("text", "json", "sarif", "github", "gitlab", "junit", "markdown")
 
@@ -99,7 +99,7 @@ ALLOW_NO_MANIFEST = click.option(
 
 
 def _fail(message: str) -> None:
-    from mcplint.report.escape import visible  # messages quote manifests: one visible line
+    from mcplint.escape import visible  # messages quote manifests: one visible line
 
     click.echo(f"mcplint: error: {visible(message)}", err=True)
     sys.exit(ExitCode.USAGE)
@@ -123,7 +123,7 @@ def run_guarded(verbose: int, action: Callable[[], int]) -> None:
     except Exception as error:  # an internal error: one line, the traceback only with -v
         if verbose:
             raise
-        from mcplint.report.escape import visible
+        from mcplint.escape import visible
 
         click.echo(f"mcplint: internal error: {type(error).__name__}: {visible(error)} "
                    "(run with -v for the traceback)", err=True)
@@ -324,7 +324,8 @@ def explain(rule: str) -> None:
     catalog = load_builtin()
     found = catalog.lookup(rule)
     if found is None:
-        _fail(f"'{rule}' is not a rule code or name (see `mcplint rules`)")
+        _fail(f"'{rule}' is not a rule code or name{catalog.suggest(rule)} "
+              "(see `mcplint rules`)")
     assert found is not None
     click.echo(explain_module.render(catalog, found))
 

@@ -20,8 +20,26 @@ def write_atomically(path: Path, render: Callable[[IO[str]], None]) -> None:
                                          prefix=f".{path.name}.", suffix=".tmp")
     try:
         with handle:
+            # mkstemp's 600 would make a report unreadable to the rest of a CI job: the
+            # file gets the mode any new file gets (666 less the umask, e.g. 644).
+            os.fchmod(handle.fileno(), 0o666 & ~_umask())
             render(handle)
         os.replace(handle.name, path)
     except BaseException:
         os.unlink(handle.name)
         raise
+
+
+def _umask() -> int:
+    """The process's umask, read without changing it where Linux says it (os.umask can
+    only be read by setting it, which would race with threads creating files)."""
+    try:
+        with open("/proc/self/status", encoding="ascii") as status:
+            for line in status:
+                if line.startswith("Umask:"):
+                    return int(line.split()[1], 8)
+    except (OSError, ValueError):
+        pass
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask

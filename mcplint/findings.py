@@ -19,6 +19,16 @@ SYMPTOMS = {
     "auth": "Authorization with the MCP server failed",
     "none": "No connection error (hygiene or risk)",
 }
+# The manifest itself could not be read or is not a manifest (syntax, duplicate key, unsafe
+# YAML, schema): nothing else about it means much until it is fixed, so the summaries name it.
+INVALID_MANIFEST = frozenset({"MCP001", "MCP002", "MCP003", "MCP004"})
+INVALID_MANIFEST_TEXT = "Invalid manifest"
+
+
+def summary_group(finding: Finding) -> str:
+    """What a summary calls the finding: the symptom the user would see, or the manifest
+    being invalid."""
+    return INVALID_MANIFEST_TEXT if finding.code in INVALID_MANIFEST else SYMPTOMS[finding.symptom]
 
 
 # Plain classes, not dataclasses: `check` loads this module at start-up (README, Development).
@@ -37,7 +47,8 @@ class Finding:
                  location: Location, source: str = "declared",
                  evidence: dict[str, Any] | None = None, fingerprint: str = "",
                  manifest: str | None = None, related: tuple[tuple[Location, str], ...] = (),
-                 suppression: dict[str, str] | None = None, value_hash: str = "") -> None:
+                 suppression: dict[str, str] | None = None, value_hash: str = "",
+                 outcome: str = "problem", root: str = "") -> None:
         self.code = code
         self.name = name
         self.severity = severity
@@ -51,6 +62,10 @@ class Finding:
         self.related = related
         self.suppression = suppression  # {"kind": "inline"|"baseline", "reason": ...}
         self.value_hash = value_hash  # of the value at fault; the baseline re-keys findings with it
+        # "problem", or "not-verified": a check that could not be made (no client the
+        # authorization server knows); shown apart, never failing a run.
+        self.outcome = outcome
+        self.root = root  # the fingerprint of the finding whose cause this one shares
 
     @property
     def file(self) -> str | None:
@@ -63,6 +78,10 @@ class Finding:
     @property
     def column(self) -> int | None:
         return self.location.span.column if self.location.span else None
+
+    @property
+    def not_verified(self) -> bool:
+        return self.outcome == "not-verified"
 
     @property
     def suppressed(self) -> bool:
@@ -78,6 +97,13 @@ class Finding:
 def severity_rank(severity: str) -> int:
     """0 for error, 1 warning, 2 info: lower is more severe."""
     return SEVERITIES.index(severity)
+
+
+def fails(finding: Finding, threshold: str) -> bool:
+    """Whether the finding fails the run at --fail-on `threshold`: a problem, not suppressed,
+    at least that severe (a check that could not be verified never fails one)."""
+    return (not finding.suppressed and not finding.not_verified
+            and at_least(finding.severity, threshold))
 
 
 def at_least(severity: str, threshold: str) -> bool:

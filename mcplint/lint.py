@@ -10,7 +10,14 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
 from mcplint.config.settings import Settings, expand_selectors, selected_codes
-from mcplint.findings import FileResult, Finding, Location, fingerprint, from_root, make_finding
+from mcplint.findings import (
+    FileResult,
+    Finding,
+    Location,
+    fingerprint,
+    from_root,
+    make_finding,
+)
 from mcplint.load import documents as docs_module
 from mcplint.load import schemacheck
 from mcplint.load.sourcemap import FILE_START, SourceMap
@@ -75,7 +82,11 @@ class Linter:
                       if self.live is not None else None)
         findings += self._document_findings(loaded, documents, display)
         context = self._context(display, loaded, documents, declared, profile)
-        rules = self.rules_for_mode()
+        # Only the rules that run for this manifest are evaluated: one that its profile or the
+        # selection leaves out would cost its evaluation and then be dropped (catalog 2's
+        # advice outside claude-ai fires on most healthy manifests).
+        ran = self.rules_that_run(display, profile)
+        rules = [r for r in self.rules_for_mode() if r.code in ran]
         if live_facts is None:
             findings += self.evaluate(context, rules)
             live = None
@@ -202,13 +213,18 @@ class Linter:
     def _runs_in_mode(self, rule: Rule) -> bool:
         return self.mode == "live" or "static" in rule.modes
 
+    def rules_that_run(self, display: str, profile: str) -> frozenset[str]:
+        """The codes selected for this manifest (profile, --select/--ignore, config,
+        per-file-ignores) that run in this mode."""
+        selected = selected_codes(self.catalog, self.settings, profile)
+        selected -= self._per_file_ignores(display)
+        return frozenset(c for c in selected if self._runs_in_mode(self.catalog.rules[c]))
+
     def finish(self, display: str, findings: list[Finding], profile: str,
                texts: dict[str, str]) -> FileResult:
         from mcplint.results.overrides import drop_overridden
 
-        selected = selected_codes(self.catalog, self.settings, profile)
-        selected -= self._per_file_ignores(display)
-        ran = frozenset(c for c in selected if self._runs_in_mode(self.catalog.rules[c]))
+        ran = self.rules_that_run(display, profile)
         # Overriding applies only between rules that ran: a rule the profile, the selection
         # or the config leaves out never hides another's finding ("one root cause").
         findings = [f for f in findings
@@ -223,7 +239,9 @@ class Linter:
             if finding.file is not None:
                 finding.fingerprint = fingerprint(finding.code, from_root(finding.file, root),
                                                   finding.location.pointer, finding.value_hash)
-        findings.sort(key=Finding.sort_key)
+        from mcplint.results.order import arrange
+
+        findings = arrange(findings, self.catalog.rules, live=self.mode == "live")
         return FileResult(display, findings, rules_run=ran)
 
     def _with_severity(self, finding: Finding) -> Finding:
@@ -274,8 +292,9 @@ class Linter:
         for file, found in directives.items():
             for directive, name in suppressions.resolve(found, self._lookup):
                 about_suppressions.append(self._finding(
-                    "MCP006", f"'{name}' in this suppression is not a rule code or name "
-                    "(see `mcplint rules`)", Location(file, "", directive.span), name, manifest))
+                    "MCP006", f"'{name}' in this suppression is not a rule code or name"
+                    f"{self.catalog.suggest(name)} (see `mcplint rules`)",
+                    Location(file, "", directive.span), name, manifest))
         former = self.catalog.split_from
         findings = [_apply(directives, f, former) for f in findings]
         for file, found in directives.items():

@@ -36,7 +36,7 @@ CASES = {
     "empty": ("", "MCP004", 1),
     "list": ("- version: 1\n- server: {}\n", "MCP004", 1),
     "scalar": ("just a string\n", "MCP004", 1),
-    "syntax": ("version: 1\nserver:\n  url: [https://x\n", "MCP001", 4),
+    "syntax": ("version: 1\nserver:\n  url: [https://x\n", "MCP001", 3),
     "unknown-version": ("version: 2\nserver: {urll: x}\n", "MCP004", 1),
 }
 

@@ -11,7 +11,13 @@ from pathlib import Path
 
 import pytest
 from support import (
-    DATA, REPO_ROOT, catalog_fixture, run_json, run_mcplint, valid_sarif, write_files,
+    DATA,
+    REPO_ROOT,
+    catalog_fixture,
+    run_json,
+    run_mcplint,
+    valid_sarif,
+    write_files,
 )
 
 from mcplint.commands.explain import render

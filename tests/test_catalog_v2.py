@@ -8,7 +8,15 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from support import DATA, MARKER, REPO_ROOT, lint_folder, marked_lines, run_json, write_files
+from support import (
+    DATA,
+    MARKER,
+    REPO_ROOT,
+    lint_folder,
+    marked_lines,
+    run_json,
+    write_files,
+)
 
 from mcplint.policy.catalog import load_builtin
 

@@ -30,7 +30,8 @@ def test_every_live_example_shows_what_was_seen() -> None:
         text = render(catalog, rule)
         for kind, title in (("live-bad", "Bad example (live)"), ("live-good", "Good example (live)")):
             assert title in text, code
-            lines = live_evidence(examples[kind]["facts"])
+            twin = examples["live-good" if kind == "live-bad" else "live-bad"]["facts"]
+            lines = live_evidence(examples[kind]["facts"], twin)
             assert lines, (code, kind)
             assert all(f"    {line}" in text for line in lines), (code, kind)
 
@@ -52,6 +53,34 @@ def test_the_rule_page_shows_the_live_example() -> None:
     assert "url: https://mcp.acme.com/mcp   # <- MCP305" in live
     assert f"```text\n{SEEN}\n```" in live
     assert "Passes, with the same manifest, when it sees:" in live
+
+
+def _seen(text: str, title: str) -> str:
+    """The 'mcplint verify saw:' part of one live example in explain's text."""
+    part = text[text.index(title):]
+    part = part[part.index("mcplint verify saw:"):]
+    return part.split("\n\n", 1)[0]
+
+
+def test_every_live_rule_shows_its_own_evidence_for_bad_and_good() -> None:
+    """Issue 16: 13 rules showed the same request for both; a document rule's evidence is
+    the body, narrowed to the members that differ."""
+    catalog = load_builtin()
+    same = []
+    # (catalog 2 registers some live rules ahead of their checks: no live example yet)
+    live_rules = [r for r in catalog.rules.values() if "live" in r.modes
+                  and "live-bad" in catalog.documentation(r.code).get("examples", {})]
+    assert len(live_rules) > 40
+    assert all("live-good" in catalog.documentation(r.code)["examples"] for r in live_rules)
+    for rule in live_rules:
+        text = render(catalog, rule)
+        bad, good = _seen(text, "Bad example (live)"), _seen(text, "Good example (live)")
+        if bad.splitlines()[1:] == good.splitlines()[1:]:
+            same.append(rule.code)
+    assert same == [], same
+    page = run_mcplint("explain", "407").stdout  # the command itself, as a person runs it
+    assert '  body: {"resource": "https://mcp.acme.com/mcp/", …}' in _seen(page, "Bad example (live)")
+    assert '  body: {"resource": "https://mcp.acme.com/mcp", …}' in _seen(page, "Good example (live)")
 
 
 def test_explain_shows_the_hosted_client_facts_a_rule_rests_on() -> None:

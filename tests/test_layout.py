@@ -15,7 +15,8 @@ from support import REPO_ROOT
 PACKAGE = REPO_ROOT / "mcplint"
 # Top to bottom: a module may import from its own stage and the stages below it.
 STAGES = ("cli", "commands", "lint", "live", "report", "results", "config", "policy",
-          "facts", "findings", "_generated", "load", "files", "errors", "resources")
+          "facts", "findings", "_generated", "load", "escape", "files", "errors", "resources",
+          "profiles")
 
 
 def module_name(path: Path) -> str:
@@ -137,3 +138,24 @@ def test_the_checks_see_what_they_look_for(tmp_path: Path) -> None:
     module = tmp_path / "module.py"
     module.write_text("def f():\n    from mcplint.report.text import _plural, location\n")
     assert private_names(imports(module)) == ["mcplint.report.text._plural"]
+
+
+def test_the_readmes_layout_names_every_module() -> None:
+    """README.md's layout table (Development) names every module where it lives: a folder's
+    modules in that folder's row, the top-level ones in any row."""
+    rows = [line for line in (REPO_ROOT / "README.md").read_text(encoding="utf-8").splitlines()
+            if line.lstrip().startswith("| `mcplint/")]
+    table = "\n".join(rows)
+    missing = []
+    for path in sorted(PACKAGE.rglob("*.py")):
+        relative = path.relative_to(PACKAGE)
+        if path.name == "__init__.py" or relative.parts[0] == "_generated":
+            continue
+        if len(relative.parts) == 1:
+            named = f"`{path.name}`" in table or f"`mcplint/{path.name}`" in table
+        else:
+            row = next((r for r in rows if r.lstrip().startswith(f"| `mcplint/{relative.parts[0]}/`")), "")
+            named = f"`{path.name}`" in row or f"`{path.name}:" in row
+        if not named:
+            missing.append(str(relative))
+    assert missing == [], missing

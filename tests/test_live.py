@@ -83,10 +83,9 @@ def verify(stack: Stack, folder: Path, manifest: dict[str, Any], *args: str,
 
 
 def codes(report: dict[str, Any]) -> set[str]:
-    """The findings' codes, less the "not verifiable" infos (MCP606 without a real client,
-    MCP109 behind OAuth)."""
-    return {f["code"] for f in report["findings"]
-            if not (f["code"] in ("MCP606", "MCP109") and f["severity"] == "info")}
+    """The findings' codes, less the checks that could not be verified (MCP606 without a
+    real client, MCP109 behind OAuth)."""
+    return {f["code"] for f in report["findings"] if f["outcome"] != "not-verified"}
 
 
 def live_findings(report: dict[str, Any]) -> list[dict[str, Any]]:
@@ -187,8 +186,78 @@ def test_healthy_text_output(livestack: Stack, tmp_path: Path) -> None:
     path = livestack.write_manifest("healthy", tmp_path)
     completed = run_mcplint("verify", str(path), *livestack.cli_args("healthy"))
     assert completed.returncode == 0, completed.stdout + completed.stderr
-    assert "MCP606 info" in completed.stdout
+    # MCP606 without a client the AS knows, and the protocol generation behind OAuth (both
+    # first contacts get the same 401), are not verified: apart from problems (issue 16).
+    assert "MCP606 not verified resource-rejected" in completed.stdout
+    assert "No problems found in 1 manifest." in completed.stdout
+    assert "Not verified (no problem, not a pass): 2  (MCP109, MCP606)" in completed.stdout
     assert not re.search(r": MCP\d{3} (error|warning) ", completed.stdout)
+
+
+def test_healthy_reads_healthy_in_every_format(livestack: Stack, tmp_path: Path) -> None:
+    """A healthy deployment: ✅, MCP606 (and MCP109: the generation behind OAuth) only under
+    "not verified", exit 0 in every format,
+    even with --fail-on info (a check that could not be made fails nothing)."""
+    path = livestack.write_manifest("healthy", tmp_path)
+    names = ("json", "sarif", "junit", "github", "markdown", "gitlab")
+    outputs = [str(tmp_path / f"report.{name}") for name in names]
+    args = [a for name, out in zip(names, outputs) for a in ("--format", name, "--output", out)]
+    completed = run_mcplint("verify", str(path), *args, "--fail-on", "info", *FAST,
+                            *livestack.cli_args("healthy"))
+    assert completed.returncode == 0, completed.stdout + completed.stderr
+    report = json.loads(Path(outputs[0]).read_text())
+    assert report["report_version"] == "2"
+    assert report["summary"]["findings"] == 0 and report["summary"]["not_verified"] == 2
+    assert sorted((f["code"], f["outcome"]) for f in report["findings"]) == [
+        ("MCP109", "not-verified"), ("MCP606", "not-verified")]
+    (mcp606,) = [f for f in report["findings"] if f["code"] == "MCP606"]
+    assert "--probe-registration" in mcp606["message"]
+    sarif = json.loads(Path(outputs[1]).read_text())
+    results = sarif["runs"][0]["results"]
+    assert sorted((r["ruleId"], r["kind"], r["level"]) for r in results) == [
+        ("MCP109", "open", "none"), ("MCP606", "open", "none")]
+    junit = Path(outputs[2]).read_text()
+    assert "<failure" not in junit and 'skipped="2"' in junit
+    github = Path(outputs[3]).read_text()
+    assert "::notice " in github and "(not verified)" in github and "::error" not in github
+    markdown = Path(outputs[4]).read_text()
+    head, _, rest = markdown.partition("\n")
+    assert head == "## ✅ mcplint verify: no problems in 1 manifest; 2 checks not verified"
+    mentions = [line for line in rest.splitlines() if "MCP606" in line]
+    assert mentions and all("not verified" in line.lower() for line in mentions), mentions
+    assert "❌" not in markdown
+    issues = json.loads(Path(outputs[5]).read_text())
+    assert len(issues) == 2 and all(
+        i["severity"] == "info" and "(not verified)" in i["description"] for i in issues)
+
+
+def test_an_html_prm_says_it_was_html(livestack: Stack, tmp_path: Path) -> None:
+    _, report, _ = verify(livestack, tmp_path, livestack.manifest("prm-html"),
+                          scenario="prm-html")
+    (finding,) = [f for f in report["findings"] if f["code"] == "MCP406"]
+    assert "is an HTML page (text/html" in finding["message"]
+    assert "single-page app" in finding["message"]
+
+
+def test_a_trailing_slash_on_server_url_is_one_root_cause(livestack: Stack,
+                                                          tmp_path: Path) -> None:
+    manifest = livestack.manifest("healthy")
+    manifest["server"]["url"] += "/"
+    _, report, _ = verify(livestack, tmp_path, manifest, scenario="healthy")
+    found = [f for f in report["findings"] if f["outcome"] == "problem"]
+    assert [f["code"] for f in found] == ["MCP102", "MCP306"], found
+    assert found[1]["caused_by"] == found[0]["fingerprint"]  # the redirect, under the slash
+
+
+def test_with_probe_registration_mcp606_does_not_ask_for_it(livestack: Stack,
+                                                            tmp_path: Path) -> None:
+    scenario = "registration-400"  # registration refused: still no client the AS knows
+    _, report, _ = verify(livestack, tmp_path, livestack.manifest(scenario),
+                          "--probe-registration", scenario=scenario)
+    (finding,) = [f for f in report["findings"] if f["code"] == "MCP606"]
+    assert finding["outcome"] == "not-verified"
+    assert "use --probe-registration" not in finding["message"]
+    assert "declare auth.client" in finding["message"]
 
 
 def test_evidence_names_the_request(livestack: Stack, tmp_path: Path) -> None:
@@ -472,6 +541,28 @@ def test_probe_healthy_passes_every_step(livestack: Stack) -> None:
     assert "No step failed" in completed.stdout
 
 
+def test_probe_never_passes_what_it_did_not_check(livestack: Stack) -> None:
+    healthy = run_mcplint("probe", f"https://{livestack.host('mcp')}/mcp", *FAST,
+                          *livestack.cli_args("healthy"))
+    # MCP606 could not be judged: the step is not a pass, and says so
+    assert "[ ?? ] Audience and resource  (not verified: see below)" in healthy.stdout
+    assert "MCP606 not verified resource-rejected" in healthy.stdout
+    # (and the protocol generation, behind the challenge, is part of the endpoint's step)
+    assert ("(not verified: The MCP endpoint and its challenge, Audience and resource)."
+            in healthy.stdout)
+    scenario = livestack.scenario("redirect-cross-host")
+    redirected = run_mcplint("probe", scenario.server_url, *FAST, *livestack.cli_args(scenario))
+    assert redirected.returncode == 1
+    assert ("[----] The MCP endpoint and its challenge  (not checked: the MCP URL redirects"
+            in redirected.stdout)
+    passed = re.findall(r"\[pass\] (.*)", redirected.stdout)
+    assert passed == ["Public DNS", "Reachability and TLS"], redirected.stdout
+    markdown = run_mcplint("probe", scenario.server_url, "--format", "markdown", *FAST,
+                           *livestack.cli_args(scenario)).stdout
+    assert markdown.startswith(f"## ❌ mcplint probe: 1 problem (1 error) in "
+                               f"`{scenario.server_url}`\n"), markdown.splitlines()[0]
+
+
 def test_probe_of_an_open_server(livestack: Stack) -> None:
     """probe infers the auth: an open server passes (the invalid-token probe, sent before
     the first contact's answer was known, is not judged), and one whose origin serves AS
@@ -498,13 +589,13 @@ def test_probe_names_the_failing_step_and_the_symptom(livestack: Stack) -> None:
     assert "the user sees: \"Authorization with the MCP server failed\"" in completed.stdout
 
 
-def test_probe_counts_a_finding_outside_the_steps_as_a_failure(livestack: Stack) -> None:
-    """MCP416 belongs to no one step (PRM or AS discovery): probe lists it with the other
-    findings, and it still fails the probe instead of "No step failed"."""
+def test_probe_fails_the_step_where_discovery_stopped(livestack: Stack) -> None:
+    """MCP416 (an HTML 200 at the AS metadata URL) fails the discovery step of the walk
+    (results/order.py), and the probe, instead of "No step failed"."""
     scenario = livestack.scenario("as-html-200")
     completed = run_mcplint("probe", scenario.server_url, *FAST, *livestack.cli_args(scenario))
     assert completed.returncode == 1, completed.stdout + completed.stderr
-    assert "Other findings" in completed.stdout
+    assert "[FAIL] Protected resource metadata" in completed.stdout
     assert "MCP416 error discovery-aborted" in completed.stdout
     assert "No step failed" not in completed.stdout
     assert "Users would see: \"Couldn't reach the MCP server\"" in completed.stdout
@@ -549,6 +640,52 @@ def test_init_from_an_unreachable_url_is_a_clean_error(livestack: Stack, tmp_pat
     assert completed.stderr.startswith(f"mcplint: error: init --from: {scenario.server_url} did "
                                        "not answer (refused")
     assert not (tmp_path / "m.yaml").exists()
+
+
+@pytest.mark.parametrize(("scenario", "finding"), [("endpoint-404", "MCP108 endpoint-not-mcp"),
+                                                   ("redirect-cross-host",
+                                                    "MCP305 redirect-cross-host")])
+def test_init_from_refuses_what_is_no_mcp_endpoint(livestack: Stack, tmp_path: Path,
+                                                   scenario: str, finding: str) -> None:
+    """A typo answering 404, or a redirect to another host: exit 1, one line, no file."""
+    server_url = livestack.scenario(scenario).server_url
+    completed = run_mcplint("init", "--from", server_url, "-o", str(tmp_path / "m.yaml"),
+                            *FAST, *livestack.cli_args(scenario))
+    assert completed.returncode == 1, completed.stderr
+    assert completed.stderr.startswith(f"mcplint: init --from: {server_url}: {finding}: ")
+    assert completed.stderr.count("\n") == 1 and "no file written" in completed.stderr
+    assert not (tmp_path / "m.yaml").exists()
+
+
+def test_init_from_refuses_plain_http(livestack: Stack, tmp_path: Path) -> None:
+    url = f"http://{livestack.host('mcp')}/mcp"
+    completed = run_mcplint("init", "--from", url, "-o", str(tmp_path / "m.yaml"), *FAST,
+                            *livestack.cli_args("healthy"))
+    assert completed.returncode == 1, completed.stderr
+    assert completed.stderr.startswith(f"mcplint: init --from: {url}: MCP101 url-not-https: ")
+    assert completed.stderr.count("\n") == 1
+    assert not (tmp_path / "m.yaml").exists()
+    # the local profile accepts http on loopback (a server under development)
+    local = f"http://127.0.0.1:{livestack.ports['mcp']}/mcp"
+    allowed = run_mcplint("init", "--from", local, "--profile", "local", "-o",
+                          str(tmp_path / "local.yaml"), *FAST, *livestack.cli_args("healthy"))
+    assert "MCP101" not in allowed.stderr, allowed.stderr
+
+
+def test_init_from_names_what_it_could_not_discover(livestack: Stack, tmp_path: Path) -> None:
+    scenario = "prm-missing"
+    path = tmp_path / "m.yaml"
+    completed = run_mcplint("init", "--from", livestack.scenario(scenario).server_url, "-o",
+                            str(path), *FAST, *livestack.cli_args(scenario))
+    assert completed.returncode == 0, completed.stderr
+    assert ("mcplint: init --from could not discover, so marked TODO: issuer (no protected "
+            "resource metadata was found)") in completed.stderr
+    text = path.read_text()
+    assert re.search(r"^  issuer: .*# TODO", text, re.M), text
+    todo_lines = [line for line in text.splitlines() if "# TODO" in line]
+    named = completed.stderr.split("marked TODO: ", 1)[1]
+    for line in todo_lines:  # every TODO in the file is named on stderr
+        assert line.split(":")[0].strip() in named, (line, named)
 
 
 # Live rules fired by the dedicated tests above rather than by a catalog scenario.

@@ -6,8 +6,9 @@ from pathlib import Path
 
 import pytest
 
+from mcplint.load.limits import MAX_DEPTH
 from mcplint.load.sourcemap import Span
-from mcplint.load.yamlsource import MAX_DEPTH, load_file, parse, resolve_plain
+from mcplint.load.yamlsource import load_file, parse, resolve_plain
 
 
 def test_positions_of_values_and_keys() -> None:

@@ -226,19 +226,23 @@ def render(format_name: str, report: Report) -> str:
 
 
 def test_markdown_diagram_of_the_discovery_chain() -> None:
-    text = render("markdown", live_report({"requests": REQUESTS}))
+    # Issue 16 changed the diagram: human step labels, each host created at its first
+    # request (the client learns of it only then), the note names the finding's message.
+    prm = {"found": True, "document": {"authorization_servers": ["https://auth.acme.com"]}}
+    text = render("markdown", live_report({"requests": REQUESTS, "prm": prm}))
     diagram = text.split("```mermaid\n", 1)[1].split("```", 1)[0].splitlines()
-    assert diagram[:4] == ["sequenceDiagram", "    participant C as Hosted client",
-                           "    participant H1 as mcp.acme.com",
-                           "    participant H2 as auth.acme.com"]
-    assert "    C->>H1: POST /mcp (mcp-post)" in diagram
+    assert diagram[:3] == ["sequenceDiagram", "    participant C as Hosted client",
+                           "    create participant H1 as mcp.acme.com"]
+    assert "    C->>H1: POST /mcp (first contact, initialize of 2025-11-25)" in diagram
     assert "    H1-->>C: 401, 41 ms" in diagram
     # the step the finding's evidence points at is marked, and so is the one that failed
     marked = diagram.index("        C->>H2: GET /.well-known/oauth-authorization-server "
-                           "(as-metadata)")
-    assert diagram[marked - 1].startswith("    rect ")
+                           "(authorization server metadata)")
+    assert diagram[marked - 2].startswith("    rect ")
+    assert diagram[marked - 1] == "        create participant H2 as auth.acme.com"
     assert diagram[marked + 1] == "        H2--xC: 403, 30 ms"
-    assert diagram[marked + 2] == "        Note over C,H2: ❌ MCP307 edge-block"
+    assert diagram[marked + 2] == ("        Note over C,H2: ❌ MCP307: auth.acme.com answered "
+                                   "403 | #60;script#62;")
     assert diagram[marked + 3] == "    end"
     reset = [line for line in diagram if line.startswith("        H2--xC: connection reset")]
     assert reset == ["        H2--xC: connection reset#59; #60;b#62;#35;1#60;/b#62;, 5 ms"]

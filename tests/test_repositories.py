@@ -13,7 +13,14 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from support import REPO_ROOT, catalog_fixture, run_json, run_mcplint, valid_sarif, write_files
+from support import (
+    REPO_ROOT,
+    catalog_fixture,
+    run_json,
+    run_mcplint,
+    valid_sarif,
+    write_files,
+)
 
 EXAMPLES = REPO_ROOT / "examples"
 PRM = "public/.well-known/oauth-protected-resource.json"

@@ -14,11 +14,13 @@ def _section(title: str, body: str) -> str:
     return f"{title}\n{textwrap.indent(body.strip(), '  ')}\n"
 
 
-def _live(example: dict[str, Any]) -> str:
-    """A live example: its manifest, then what `mcplint verify` saw (the facts' evidence)."""
+def _live(example: dict[str, Any], other: dict[str, Any] | None) -> str:
+    """A live example: its manifest, then what `mcplint verify` saw (the facts' evidence,
+    bodies narrowed to where they differ from the other example's)."""
     manifest = example.get("manifest")
     head = manifest.rstrip() if manifest else "(the manifest of the bad example)"
-    seen = live_evidence(example.get("facts") or {}) or ["(nothing)"]
+    seen = live_evidence(example.get("facts") or {},
+                         (other or {}).get("facts")) or ["(nothing)"]
     return f"{head}\n\nmcplint verify saw:\n" + textwrap.indent("\n".join(seen), "  ")
 
 
@@ -42,10 +44,11 @@ def render(catalog: Catalog, rule: Rule) -> str:
         lines.append(_section("Bad example", examples["bad"]))
     if examples.get("good"):
         lines.append(_section("Good example", examples["good"]))
-    if examples.get("live-bad"):
-        lines.append(_section("Bad example (live)", _live(examples["live-bad"])))
-    if examples.get("live-good"):
-        lines.append(_section("Good example (live)", _live(examples["live-good"])))
+    bad, good = examples.get("live-bad"), examples.get("live-good")
+    if bad:
+        lines.append(_section("Bad example (live)", _live(bad, good)))
+    if good:
+        lines.append(_section("Good example (live)", _live(good, bad)))
     if examples.get("note"):
         lines.append(_section("Note", examples["note"]))
     facts = data_facts(catalog.data, docs.get("rests-on") or [])

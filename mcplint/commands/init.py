@@ -193,8 +193,9 @@ def _host(host: str, entry: Mapping[str, Any], note: str | None) -> Iterator[str
             yield f"      {key}: {text}"
 
 
-def write(output: str, values: Mapping[str, Any] | None = None) -> int:
-    """Write the starter to `output` ('-' is stdout), never over an existing file."""
+def write(output: str, values: Mapping[str, Any] | None = None, todo: bool = True) -> int:
+    """Write the starter to `output` ('-' is stdout), never over an existing file; `todo`:
+    whether values are left to fill in."""
     text = render(values)
     if output == "-":
         sys.stdout.write(text)
@@ -204,8 +205,12 @@ def write(output: str, values: Mapping[str, Any] | None = None) -> int:
         raise UsageError(f"{output} already exists; choose another file with -o, or remove it")
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(text, encoding="utf-8")
-    print(f"mcplint: wrote {output}; fill in the values marked TODO (until then "
-          f"`mcplint check {output}` reports them, MCP009)", file=sys.stderr)
+    if todo:
+        print(f"mcplint: wrote {output}; fill in the values marked TODO (until then "
+              f"`mcplint check {output}` reports them, MCP009)", file=sys.stderr)
+    else:
+        print(f"mcplint: wrote {output}; review each value, then run `mcplint check {output}`",
+              file=sys.stderr)
     return 0
 
 
@@ -255,21 +260,57 @@ def discovered_values(url: str, live: dict[str, Any], auth_type: str) -> dict[st
     return values
 
 
-def init_from(url: str, output: str, options: dict[str, Any]) -> int:
-    """`mcplint init --from URL`: a starter manifest filled in from live discovery."""
+# Findings that make discovery's answers no manifest at all: what answered is not the
+# connector's MCP endpoint (not https, a redirect elsewhere, an edge block, bad TLS, no MCP
+# answer), so a manifest written from it would be wrong. init --from refuses on them.
+REFUSED_ON = ("MCP101", "MCP103", "MCP108", "MCP305", "MCP306", "MCP307", "MCP309")
+
+
+def _refusal(url: str, findings: list[Any]) -> int | None:
+    """One line naming the first finding that makes the URL no MCP endpoint; exit 1."""
+    found = next((f for f in findings if f.code in REFUSED_ON and not f.not_verified
+                  and f.severity == "error"), None)
+    if found is None:
+        return None
+    print(f"mcplint: init --from: {url}: {found.code} {found.name}: {found.message}; no file "
+          f"written (`mcplint probe {url}` shows every step)", file=sys.stderr)
+    return 1
+
+
+def _url_findings(url: str, options: dict[str, Any]) -> list[Any]:
+    """The static URL rules (MCP1xx) on the URL, before anything is sent to it: plain http
+    is refused without a request (the local profile allows it on loopback, as MCP101 says)."""
     from mcplint.commands import run as runner
-    from mcplint.commands.verify import live_options, no_resolver
-    from mcplint.live.verify import Verification
-    from mcplint.policy.catalog import load_builtin
+    from mcplint.facts import static as static_facts
+    from mcplint.lint import Linter
+    from mcplint.policy.engine import Context, Evaluator
+
+    settings = runner.settings_from(options)
+    catalog = runner.catalog_for(options, settings)
+    profile = settings.profile_for(None)
+    manifest: dict[str, Any] = {"version": 1, "server": {"url": url}, "auth": {"type": "oauth"}}
+    document = {"manifest": manifest, "declared": {}, "live": {},
+                "facts": static_facts.build(manifest, {}, catalog.data),
+                "profile": profile, "data": catalog.data}
+    rules = [r for r in catalog.rules.values()
+             if r.checks and "static" in r.modes and r.code.startswith("MCP1")
+             and profile in r.profiles]
+    linter = Linter(catalog, settings)
+    return Evaluator(Context(document, [], manifest=None), linter.schema_test).run(rules)
+
+
+def init_from(url: str, output: str, options: dict[str, Any]) -> int:
+    """`mcplint init --from URL`: a starter manifest filled in from live discovery; refused
+    (exit 1, nothing written) when the URL is no MCP endpoint a hosted client could use."""
+    from mcplint.commands.verify import no_resolver, probe_url
 
     if not url.lower().startswith(("https://", "http://")):
         raise UsageError(f"init --from: '{url}' is not an http(s) URL")
-    catalog = load_builtin()
-    manifest: dict[str, Any] = {"version": 1, "server": {"url": url}, "auth": {"type": "oauth"}}
-    settings = runner.settings_from(options)
-    verification = Verification(manifest, {}, catalog.data, live_options(options),
-                                settings.profile_for(None), infer_auth=True)
-    live = verification.run()
+    refused = _refusal(url, _url_findings(url, options))
+    if refused is not None:
+        return refused
+    probed = probe_url(url, options)
+    live = probed.facts
     if live.get("resolvers_answered") is False:
         return no_resolver(0)
     post = (live.get("mcp") or {}).get("post") or {}
@@ -277,4 +318,36 @@ def init_from(url: str, output: str, options: dict[str, Any]) -> int:
         raise UsageError(f"init --from: {url} did not answer "
                          f"({(post.get('evidence') or {}).get('error', 'no answer')}); run "
                          f"`mcplint probe {url}` to see why")
-    return write(output, discovered_values(url, live, verification.auth_type))
+    refused = _refusal(url, probed.result.findings)
+    if refused is not None:
+        return refused
+    values = discovered_values(url, live, probed.auth_type)
+    missing = todo_fields(values, live)
+    code = write(output, values, todo=bool(missing))
+    if missing:
+        print("mcplint: init --from could not discover, so marked TODO: "
+              + "; ".join(f"{field} ({why})" for field, why in missing), file=sys.stderr)
+    return code
+
+
+def todo_fields(values: Mapping[str, Any], live: dict[str, Any]) -> list[tuple[str, str]]:
+    """The placeholders left in a discovered manifest, each with why it was not found."""
+    from mcplint.facts import dig
+
+    oauth = values.get("auth_type") == "oauth"
+    prm_found = bool(dig(live, "prm", "found"))
+    as_found = bool(dig(live, "as", "found"))
+    reasons = {
+        "name": "the URL has no host name to take it from",
+        "server_url": "no URL",
+        "issuer": ("the protected resource metadata names no authorization_servers"
+                   if prm_found else "no protected resource metadata was found"),
+        "registration": ("the authorization server metadata offers neither DCR nor CIMD"
+                         if as_found else "no authorization server metadata was found"),
+        "scopes": ("the protected resource metadata has no scopes_supported" if prm_found
+                   else "no protected resource metadata was found"),
+    }
+    shown = {"name", "server_url"} | ({"issuer", "registration", "scopes"} if oauth else set())
+    return [(field, reasons[field]) for field in ("name", "server_url", "issuer",
+                                                   "registration", "scopes")
+            if field in TODO and field in shown and values.get(field) is None]

@@ -11,7 +11,7 @@ from mcplint.config import discover
 from mcplint.config.settings import Settings, checked
 from mcplint.errors import UsageError
 from mcplint.files import write_atomically
-from mcplint.findings import FileResult, at_least
+from mcplint.findings import FileResult, fails
 from mcplint.lint import Linter, LiveProbes
 from mcplint.policy.catalog import Catalog, load_builtin, load_policy_dir
 from mcplint.report import FORMATS, Report, Writer, writer
@@ -102,8 +102,7 @@ def _lint_in_worker(item: tuple[Path, str]) -> FileResult:
 
 
 def exit_code(results: list[FileResult], fail_on: str) -> int:
-    failing = any(at_least(f.severity, fail_on) for r in results for f in r.findings
-                  if not f.suppressed)
+    failing = any(fails(f, fail_on) for r in results for f in r.findings)
     return 1 if failing else 0
 
 

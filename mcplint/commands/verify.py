@@ -37,25 +37,40 @@ def verify(paths: tuple[str, ...], options: dict[str, Any]) -> int:
     return no_resolver(code) if live.no_resolver else code
 
 
-def probe(url: str, options: dict[str, Any]) -> int:
-    """A verification of a bare URL: a synthetic manifest, live rules and the URL rules."""
+class Probed:
+    """A verification of a bare URL and what the rules found: for probe and init --from."""
+
+    def __init__(self, result: Any, facts: dict[str, Any], auth_type: str, records: list[Any],
+                 settings: Any, catalog: Any, live: Any) -> None:
+        self.result = result
+        self.facts = facts
+        self.auth_type = auth_type
+        self.records = records
+        self.settings = settings
+        self.catalog = catalog
+        self.live = live  # the live options (LiveOptions)
+
+
+def probe_url(url: str, options: dict[str, Any], header: tuple[str, ...] = ()) -> Probed:
+    """Verify a bare URL: a synthetic manifest, the live rules and the URL rules. The lines
+    of `header` are written first on a terminal, before any request."""
     from mcplint.commands import run as runner
     from mcplint.config.settings import checked
-    from mcplint.errors import UsageError
     from mcplint.facts import static as static_facts
     from mcplint.lint import Linter
     from mcplint.live.verify import Verification
     from mcplint.policy.engine import Context, Evaluator
-    from mcplint.report.checklist import write as checklist
     from mcplint.results.overrides import drop_overridden
 
-    if not url.lower().startswith(("https://", "http://")):
-        raise UsageError(f"probe: '{url}' is not an http(s) URL")
     settings = runner.settings_from(options)
     catalog = runner.catalog_for(options, settings)
     settings = checked(catalog, settings)
-    pairs = runner.outputs(options)
     live = live_options(options)
+    if live.progress and header:
+        from mcplint.live.progress import shared
+
+        for line in header:
+            shared().line(line)
     profile = settings.profile_for(None)
     manifest: dict[str, Any] = {"version": 1, "server": {"url": url}, "auth": {"type": "oauth"}}
     verification = Verification(manifest, {}, catalog.data, live, profile,
@@ -71,9 +86,27 @@ def probe(url: str, options: dict[str, Any]) -> int:
     findings = Evaluator(Context(document, [], manifest=None), linter.schema_test).run(rules)
     result = linter.finish(url, drop_overridden(findings, catalog.rules), profile, texts={})
     result.live = facts
-    if live.record is not None:
-        write_record(live.record,
-                     [{"manifest": None, "url": url, "requests": verification.records()}])
-    runner.emit("probe", [result], catalog, settings, options, pairs, text=checklist)
-    code = runner.exit_code([result], settings.fail_on)
-    return no_resolver(code) if facts.get("resolvers_answered") is False else code
+    return Probed(result, facts, verification.auth_type, verification.records(), settings,
+                  catalog, live)
+
+
+def probe(url: str, options: dict[str, Any]) -> int:
+    """`mcplint probe URL`: the troubleshooting checklist of a bare URL."""
+    from mcplint.commands import run as runner
+    from mcplint.errors import UsageError
+    from mcplint.report.checklist import write as checklist
+
+    if not url.lower().startswith(("https://", "http://")):
+        raise UsageError(f"probe: '{url}' is not an http(s) URL")
+    pairs = runner.outputs(options)
+    from mcplint.results.order import WALK
+
+    steps = ", ".join(title for title, _ in WALK)
+    probed = probe_url(url, options, header=(f"mcplint probe {url}", f"  steps: {steps}"))
+    record = probed.live.record
+    if record is not None:
+        write_record(record, [{"manifest": None, "url": url, "requests": probed.records}])
+    runner.emit("probe", [probed.result], probed.catalog, probed.settings, options, pairs,
+                text=checklist)
+    code = runner.exit_code([probed.result], probed.settings.fail_on)
+    return no_resolver(code) if probed.facts.get("resolvers_answered") is False else code

@@ -7,9 +7,8 @@ from collections.abc import Iterable
 from pathlib import Path
 
 from mcplint.errors import UsageError
-from mcplint.policy.catalog import PROFILES, Catalog
-
-DEFAULT_PROFILE = "claude-ai"
+from mcplint.policy.catalog import Catalog
+from mcplint.profiles import DEFAULT_PROFILE, PROFILES
 
 
 # Plain classes, not dataclasses: `check` loads this module at start-up (README, Development).
@@ -107,8 +106,8 @@ def expand_selectors(catalog: Catalog, selectors: Iterable[str], option: str) ->
             continue
         prefixed = {c for c in catalog.rules if c.startswith(selector.upper())}
         if not prefixed:
-            raise UsageError(f"{option}: '{selector}' is not a rule code, name or code prefix "
-                             "(see `mcplint rules`)")
+            raise UsageError(f"{option}: '{selector}' is not a rule code, name or code prefix"
+                             f"{catalog.suggest(selector)} (see `mcplint rules`)")
         codes |= prefixed
     return codes
 
@@ -134,7 +133,7 @@ def checked(catalog: Catalog, settings: Settings) -> Settings:
         rule = catalog.lookup(name)
         if rule is None:
             raise UsageError(f"{settings.origin('severity')}: '{name}' is not a rule code or "
-                             "name (see `mcplint rules`)")
+                             f"name{catalog.suggest(name)} (see `mcplint rules`)")
         severity[rule.code] = level
     suppress = []
     for entry in settings.suppress:

@@ -302,4 +302,56 @@ def build(manifest: Any, declared: dict[str, Any], data: dict[str, Any]) -> dict
     client = _client(manifest, data)
     if client is not None:
         facts["client"] = client
+    facts["member_types"] = member_types(declared, data)
+    facts["placeholder_urls"] = [{"at": u["at"], "url": u["url"], "host": u["host"]}
+                                 for u in urls if _documentation_host(u)]
     return facts
+
+
+# A JSON value's type, in JMESPath's words (what policy messages print).
+_JSON_TYPES = {bool: "boolean", str: "string", int: "number", float: "number", list: "array",
+               dict: "object", type(None): "null"}
+_EXPECTED = {"boolean": "a boolean (true or false, unquoted): clients ignore any other value",
+             "string": "a string: clients ignore it or reject the document",
+             "strings": "an array of strings (a single value too goes in brackets): clients "
+                        "ignore it or reject the document"}
+
+
+def member_types(documents: dict[str, Any], data: dict[str, Any],
+                 root: str = "/declared") -> list[dict[str, Any]]:
+    """The members of the metadata documents whose JSON type is not the one the
+    specifications define (policies/data/metadata-members.yaml), each located at the member.
+    Checked in Python rather than by one JSONPath per member: fifty lookups a manifest."""
+    wrong = []
+    for name, kinds in data["metadata_members"].items():
+        document = documents.get(name)
+        if not isinstance(document, dict):
+            continue
+        for kind, members in kinds.items():
+            for member in members:
+                if member not in document:
+                    continue
+                value = document[member]
+                actual = _JSON_TYPES.get(type(value), "value")
+                if kind == "strings":
+                    ok = actual == "array" and all(isinstance(v, str) for v in value)
+                    if actual == "array" and not ok:
+                        actual = "array with items that are not strings"
+                else:
+                    ok = actual == kind
+                if not ok:
+                    wrong.append({"at": pointer(root.strip("/"), name, member), "member": member,
+                                  "actual": actual, "expected": _EXPECTED[kind]})
+    return wrong
+
+
+_DOCUMENTATION_DOMAINS = ("example.com", "example.net", "example.org")
+
+
+def _documentation_host(url: dict[str, Any]) -> bool:
+    """A host RFC 2606 reserves for documentation (what `mcplint init` writes), or one of
+    its subdomains."""
+    host = url.get("host") or ""
+    return bool(url.get("valid")) and any(
+        host == domain or host.endswith("." + domain) for domain in _DOCUMENTATION_DOMAINS)
+

@@ -322,6 +322,23 @@ def oauth_discovery_fact(at: str, tried: list[tuple[str, Exchange]]) -> dict[str
     return fact
 
 
+def member_type_facts(at: str, name: str, document: dict[str, Any], url: str | None,
+                      data: dict[str, Any]) -> list[dict[str, Any]]:
+    """The members of a served metadata document (`name`: resource_metadata or
+    authorization_server_metadata) of another JSON type than the one defined, as the
+    declared documents' (facts.static.member_types), located at the field the document is
+    about and grouped by member (`document_member`: one member, one root cause)."""
+    from mcplint.facts.static import member_types
+
+    facts = []
+    for wrong in member_types({name: document}, data):
+        member = wrong["member"]
+        shown = json.dumps(document[member])
+        facts.append({**wrong, "at": at, "document_member": member,
+                      "evidence": {"url": url, "field": f"{member}: {_short(shown)}"}})
+    return facts
+
+
 def _attempts(attempts: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return [{k: a[k] for k in ("url", "status", "error")} for a in attempts]
 
@@ -410,14 +427,17 @@ def registration_fact(at: str, exchange: Exchange) -> dict[str, Any]:
                    and answer.get("error") else error))}
 
 
-def token_fact(at: str, url: str, exchange: Exchange, client: str) -> dict[str, Any]:
-    """What the token endpoint answered to the invalid refresh."""
+def token_fact(at: str, url: str, exchange: Exchange, client: str,
+               registration_asked: bool) -> dict[str, Any]:
+    """What the token endpoint answered to the invalid refresh (`registration_asked`: the run
+    had --probe-registration, so MCP606 does not tell the user to use it)."""
     answer, error = exchange.json() if exchange.answered else (None, None)
     code = answer.get("error") if isinstance(answer, dict) else None
     return {
         "at": at, "attempted": True, "answered": exchange.answered,
         "url": url, "status": exchange.status, "content_type": exchange.content_type or None,
         "json_ok": isinstance(answer, dict), "error_code": code, "client": client,
+        "registration_asked": registration_asked,
         "evidence": exchange.evidence(field=f"error: {code}" if code else error)}
 
 

@@ -14,7 +14,6 @@ from mcplint.config.settings import Settings
 from mcplint.errors import UsageError
 from mcplint.live.options import LiveOptions, parse_connect_to, parse_nameserver
 
-
 MAX_TIMEOUT = 600.0  # seconds: no client waits longer for one answer
 MAX_DEADLINE = 3600.0  # seconds for one manifest's verification
 
@@ -109,7 +108,9 @@ class LiveRunner:
         """Start verifying one manifest; the returned function waits for its live facts."""
         assert self.options is not None, "begin() first"
         if self.options.progress:
-            print(f"mcplint: verifying {display} against the live endpoints", file=sys.stderr)
+            from mcplint.live.progress import shared
+
+            shared().line(f"mcplint: verifying {display} against the live endpoints")
         self._started += 1
         self._probes.submit({"manifest": manifest, "declared": declared, "data": data,
                              "profile": profile, "options": self.options.to_json()},

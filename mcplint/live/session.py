@@ -7,7 +7,6 @@ shaped here (that is mcplint/live/evidence.py).
 from __future__ import annotations
 
 import ssl
-import sys
 import threading
 import time
 from collections.abc import Callable
@@ -15,12 +14,13 @@ from typing import Any, Generic, TypeVar
 from urllib.parse import urlsplit
 
 from mcplint import __version__
-from mcplint.facts import dig
+from mcplint.facts import dig, steps
 from mcplint.facts.urls import looks_like_url
 from mcplint.live import evidence
 from mcplint.live.net.dns import Lookup, Resolvers
 from mcplint.live.net.http import Exchange, Fetcher
 from mcplint.live.options import LiveOptions
+from mcplint.live.progress import shared as shared_progress
 
 GRACE = 1.0  # seconds after the deadline for chains to record their last results
 DNS_DEFERRAL = 0.25  # seconds the facts-only DNS lookups wait for the first request to go out
@@ -168,18 +168,19 @@ class Session:
         """One request of a kind hosted-client.yaml describes (`mcp`, `discovery`,
         `registration`, `token`), with that kind's headers plus `headers`."""
         self.note_url(url, at)
-        exchange = self.fetcher.fetch(step, method, url, at, headers=self.headers(kind, headers),
-                                      body=body)
-        self._progress(exchange)
-        return exchange
+        return self._send(step, method, url, at, self.headers(kind, headers), body)
 
-    def _progress(self, exchange: Exchange) -> None:
-        if self.options.progress:
+    def _send(self, step: str, method: str, url: str, at: str, headers: dict[str, str],
+              body: bytes) -> Exchange:
+        """One request, shown on a terminal while it is in flight and when it ends."""
+        progress = shared_progress() if self.options.progress else None
+        token = progress.begin(f"{steps.label(step)}: {method} {url}") if progress else 0
+        exchange = self.fetcher.fetch(step, method, url, at, headers=headers, body=body)
+        if progress:
             outcome = exchange.status if exchange.status is not None else exchange.error
-            from mcplint.report.escape import visible
-
-            print(visible(f"  {exchange.method} {exchange.url} -> {outcome} "
-                          f"({exchange.elapsed_ms:.0f} ms)"), file=sys.stderr)
+            progress.end(token, f"  {method} {url} -> {outcome} ({exchange.elapsed_ms:.0f} ms, "
+                                f"{steps.label(step)})")
+        return exchange
 
     def time_again(self, exchange: Exchange) -> Exchange | None:
         """Keep an answer for the hosted client's budgets. One slower than its budget is
@@ -187,10 +188,8 @@ class Session:
         hiccup is not the endpoint's speed). The second answer, if there was one."""
         again = None
         if evidence.is_slow(exchange, self.client["budget_seconds"]):
-            again = self.fetcher.fetch(exchange.step, exchange.method, exchange.url,
-                                       exchange.at, headers=exchange.request_headers,
-                                       body=exchange.request_body)
-            self._progress(again)
+            again = self._send(exchange.step, exchange.method, exchange.url, exchange.at,
+                               exchange.request_headers, exchange.request_body)
         with self.lock:
             self.slow.append((exchange, again))
         return again

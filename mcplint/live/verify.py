@@ -88,6 +88,11 @@ class Verification:
         exchanges = list(s.fetcher.exchanges)
         issuer = s.effective_issuer or s.issuer
         facts["as"] = s.as_results.get(issuer or "", {"at": s.at_issuer, "attempted": False})
+        for key, name in (("prm", "resource_metadata"), ("as", "authorization_server_metadata")):
+            fact = facts.get(key)
+            if isinstance(fact, dict) and isinstance(fact.get("document"), dict):
+                fact["member_types"] = evidence.member_type_facts(
+                    fact["at"], name, fact["document"], fact.get("url"), s.data)
         if not s.oauth:  # probe found an open server: the invalid-token probe went for nothing
             facts["mcp"].pop("invalid_token", None)
         facts["requests"] = evidence.request_facts(exchanges, s.data["edge_signatures"])

@@ -15,6 +15,7 @@ from typing import Any
 
 import yaml
 
+from mcplint.load.limits import MAX_BYTES, MAX_DEPTH, MAX_NODES
 from mcplint.load.sourcemap import FILE_START, SourceMap, Span, join
 
 try:  # libyaml is several times faster; the pure-Python parser gives the same events.
@@ -22,9 +23,6 @@ try:  # libyaml is several times faster; the pure-Python parser gives the same e
 except ImportError:  # pragma: no cover - depends on how PyYAML was built
     from yaml import SafeLoader as _EventSource  # type: ignore[assignment]
 
-MAX_BYTES = 1024 * 1024
-MAX_DEPTH = 64
-MAX_NODES = 100_000
 
 _CORE = "tag:yaml.org,2002:"
 _ALLOWED_TAGS = {f"{_CORE}{name}" for name in ("str", "int", "float", "bool", "null", "seq", "map")}
@@ -371,8 +369,20 @@ _END_EVENTS = frozenset((yaml.MappingEndEvent, yaml.SequenceEndEvent))
 def _parser_problem(error: yaml.YAMLError, text: str) -> Problem:
     mark = getattr(error, "problem_mark", None) or getattr(error, "context_mark", None)
     if isinstance(error, yaml.MarkedYAMLError):
-        parts = [p for p in (error.context, error.problem) if p]
-        message = "; ".join(parts) or "invalid YAML"
+        context, problem, start = error.context, error.problem, error.context_mark
+        same_place = (start is not None and mark is not None
+                      and (start.line, start.column) == (mark.line, mark.column))
+        if same_place:
+            message = problem or context or "invalid YAML"
+        elif context and problem and start is not None:
+            # "found unexpected end of stream while scanning a quoted scalar that starts at
+            # line 3, column 8": where the open construct began is what the reader must find
+            message = (f"{problem} {context} that starts at line {start.line + 1}, column "
+                       f"{start.column + 1}")
+            if mark is None or mark.index >= len(text.rstrip()):  # at the very end: useless
+                mark = start
+        else:
+            message = "; ".join(p for p in (context, problem) if p) or "invalid YAML"
     else:
         message = getattr(error, "reason", None) or str(error).splitlines()[0]
     position = getattr(error, "position", None)

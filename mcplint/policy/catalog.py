@@ -15,12 +15,12 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from mcplint.errors import PolicyError
+from mcplint.profiles import PROFILES
 from mcplint.resources import GENERATED
 
 if TYPE_CHECKING:
     from mcplint.policy import jmes
 
-PROFILES = ("claude-ai", "spec", "local")
 # A message's `{expression}` placeholders; `{{` and `}}` are literal braces (group 1 empty).
 PLACEHOLDER = r"\{\{|\}\}|\{([^{}]+)\}"
 CATALOG_VERSION = "2"  # rules say in which version they were added or last changed
@@ -31,7 +31,7 @@ class Check:
     def __init__(self, given: tuple[str, ...], message: str, when: dict[str, Any] | None = None,
                  expect: dict[str, Any] | None = None, schema: dict[str, Any] | bool | None = None,
                  validator: str | None = None, locate: str | None = None,
-                 severity: str | None = None) -> None:
+                 severity: str | None = None, outcome: str | None = None) -> None:
         self.given = given
         self.message = message
         self.when = when  # JMESPath ASTs
@@ -40,6 +40,7 @@ class Check:
         self.validator = validator  # a generated fast validator for `schema` (built-ins)
         self.locate = locate
         self.severity = severity  # overrides the rule's, for this check's findings
+        self.outcome = outcome  # "not-verified": its findings are not problems (None: problem)
 
     @cached_property
     def when_function(self) -> jmes.Compiled | None:
@@ -69,7 +70,8 @@ class Check:
     def to_json(self) -> dict[str, Any]:
         data = {"given": list(self.given), "message": self.message, "when": self.when,
                 "expect": self.expect, "schema": self.schema, "validator": self.validator,
-                "locate": self.locate, "severity": self.severity}
+                "locate": self.locate, "severity": self.severity,
+                "outcome": self.outcome}
         return {k: v for k, v in data.items() if v is not None}
 
 
@@ -83,7 +85,7 @@ class Rule:
                  profiles: tuple[str, ...], summary: str, checks: tuple[Check, ...] = (),
                  emitted_by: str | None = None, overridden_by: tuple[str, ...] = (),
                  origin: str = "builtin", added: int = 1, changed: int | None = None,
-                 split_from: str | None = None) -> None:
+                 split_from: str | None = None, root_of: tuple[str, ...] = ()) -> None:
         self.code = code
         self.name = name
         self.severity = severity
@@ -94,6 +96,7 @@ class Rule:
         self.checks = checks
         self.emitted_by = emitted_by
         self.overridden_by = overridden_by
+        self.root_of = root_of  # rules whose findings this one's usually causes
         self.origin = origin
         self.added = added  # the catalog version that added the rule
         self.changed = changed  # the catalog version that last changed its meaning
@@ -118,7 +121,8 @@ class Rule:
             "code": self.code, "name": self.name, "severity": self.severity,
             "modes": list(self.modes), "symptom": self.symptom, "profiles": list(self.profiles),
             "summary": self.summary, "emitted_by": self.emitted_by,
-            "overridden_by": list(self.overridden_by), "checks": [c.to_json() for c in self.checks],
+            "overridden_by": list(self.overridden_by), "root_of": list(self.root_of),
+            "checks": [c.to_json() for c in self.checks],
             "origin": self.origin, "added": self.added, "changed": self.changed,
             "split_from": self.split_from,
         }
@@ -128,7 +132,7 @@ class Rule:
         checks = tuple(Check(given=tuple(c["given"]), message=c["message"], when=c.get("when"),
                              expect=c.get("expect"), schema=c.get("schema"),
                              validator=c.get("validator"), locate=c.get("locate"),
-                             severity=c.get("severity"))
+                             severity=c.get("severity"), outcome=c.get("outcome"))
                        for c in data["checks"])
         return cls(code=data["code"], name=data["name"], severity=data["severity"],
                    modes=tuple(data["modes"]), symptom=data["symptom"],
@@ -136,7 +140,8 @@ class Rule:
                    emitted_by=data.get("emitted_by"),
                    overridden_by=tuple(data.get("overridden_by", ())),
                    origin=data.get("origin", "builtin"), added=data.get("added", 1),
-                   changed=data.get("changed"), split_from=data.get("split_from"))
+                   changed=data.get("changed"), split_from=data.get("split_from"),
+                   root_of=tuple(data.get("root_of", ())))
 
 
 def compile_policy(policy: dict[str, Any], origin: str) -> Rule:
@@ -155,6 +160,7 @@ def compile_policy(policy: dict[str, Any], origin: str) -> Rule:
                 schema=check.get("schema"),
                 locate=check.get("locate"),
                 severity=check.get("severity"),
+                outcome=check.get("outcome") if check.get("outcome") != "problem" else None,
             ))
         except jmes.ExpressionError as error:
             raise PolicyError(f"{origin}: checks[{index}]: {error}") from None
@@ -165,7 +171,7 @@ def compile_policy(policy: dict[str, Any], origin: str) -> Rule:
         summary=policy["summary"].strip(), checks=tuple(checks),
         emitted_by=policy.get("emitted-by"), overridden_by=tuple(policy.get("overridden-by", ())),
         origin=origin, added=policy.get("added", 1), changed=policy.get("changed"),
-        split_from=policy.get("split-from"),
+        split_from=policy.get("split-from"), root_of=tuple(policy.get("root-of", ())),
     )
 
 
@@ -189,8 +195,24 @@ class Catalog:
         return {code: rule.split_from for code, rule in self.rules.items() if rule.split_from}
 
     def lookup(self, code_or_name: str) -> Rule | None:
+        """A rule by code, name or bare number (`407` for MCP407)."""
         key = code_or_name.strip()
+        if key.isdigit():
+            key = f"MCP{key}"
         return self.rules.get(key.upper()) or self.by_name.get(key.lower())
+
+    def suggest(self, unknown: str) -> str:
+        """' (did you mean 'MCP407'?)' for a near miss of a code or a name, else ''."""
+        import difflib
+
+        key = unknown.strip()
+        if key[-1:].isdigit():  # meant a code: a near miss in the letters only (MPC407);
+            # any other number is as near to a dozen codes, so no guess is better
+            digits = re.sub(r"^\D*", "", key)
+            hint = [code for code in self.rules if code.endswith(digits) and len(digits) >= 3][:1]
+        else:
+            hint = difflib.get_close_matches(key.lower(), list(self.by_name), n=1)
+        return f" (did you mean '{hint[0]}'?)" if hint else ""
 
     def add(self, rule: Rule) -> None:
         """Add a user rule; codes and names must stay unique."""

@@ -81,7 +81,7 @@ class Context:
         """Facts and live evidence are located through their `at` field (the manifest field
         they come from); walk up from the match to the nearest object that has one. The
         third item is the part of `pointer` inside a served document (`/document/...`
-        below that object), else None."""
+        below that object, or the member a fact names in `document_member`), else None."""
         if self.mount_for(pointer) is not None:
             return pointer, None, None
         prefixes = [""]
@@ -99,6 +99,8 @@ class Context:
                 if isinstance(value.get("at"), str):
                     below = pointer[len(prefix):]
                     inside = below == "/document" or below.startswith("/document/")
+                    if isinstance(value.get("document_member"), str):  # a fact about one
+                        below, inside = "/document/" + value["document_member"], True
                     return value["at"], evidence, below if inside else None
         return pointer, evidence, None
 
@@ -223,7 +225,9 @@ class Evaluator:
                 finding = make_finding(rule, render(check.message, envelope), location, value,
                                        source=source, evidence=evidence,
                                        manifest=self.context.manifest)
-                yield finding.with_(severity=check.severity) if check.severity else finding
+                if check.severity:
+                    finding = finding.with_(severity=check.severity)
+                yield finding.with_(outcome=check.outcome) if check.outcome else finding
 
 
 def _last_token(pointer: str) -> str:

@@ -11,7 +11,7 @@ from typing import IO, Any
 from mcplint.findings import SEVERITIES, FileResult, Finding, from_root
 from mcplint.policy.catalog import Catalog
 
-REPORT_VERSION = "1"
+REPORT_VERSION = "2"  # 2: not-verified findings apart from problems
 
 # format name -> module under mcplint.report (imported only when that format is asked for)
 FORMATS = {"text": "text", "json": "jsonreport", "sarif": "sarif", "github": "github",
@@ -61,19 +61,36 @@ class Report:
 
     @property
     def active(self) -> list[Finding]:
+        """Problems and not-verified checks, without the suppressed findings."""
         return [f for f in self.findings if not f.suppressed]
 
+    @property
+    def problems(self) -> list[Finding]:
+        return [f for f in self.active if not f.not_verified]
+
+    @property
+    def not_verified(self) -> list[Finding]:
+        """Checks that could not be made: shown apart, never counted as problems."""
+        return [f for f in self.active if f.not_verified]
+
     def counts(self) -> dict[str, Any]:
-        active = self.active
+        problems = self.problems
         return {
             "manifests": len(self.results),
             "manifests_with_findings": sum(1 for r in self.results
-                                           if any(not f.suppressed for f in r.findings)),
-            "findings": len(active),
-            "suppressed": len(self.findings) - len(active),
-            "by_severity": {s: sum(1 for f in active if f.severity == s) for s in SEVERITIES},
-            "by_symptom": dict(Counter(f.symptom for f in active)),
+                                           if any(not f.suppressed and not f.not_verified
+                                                  for f in r.findings)),
+            "findings": len(problems),
+            "not_verified": len(self.not_verified),
+            "suppressed": len(self.findings) - len(self.active),
+            "by_severity": {s: sum(1 for f in problems if f.severity == s) for s in SEVERITIES},
+            "by_symptom": dict(Counter(f.symptom for f in problems)),
         }
+
+    def worst(self) -> str | None:
+        """The most severe problem's severity, None without problems."""
+        found = {f.severity for f in self.problems}
+        return next((s for s in SEVERITIES if s in found), None)
 
     def help_uri(self, code: str) -> str | None:
         rule = self.catalog.rules.get(code)

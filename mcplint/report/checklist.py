@@ -1,53 +1,75 @@
 """`mcplint probe`'s text output: the troubleshooting checklist, in the order a hosted
 client goes through it, each step passed, failed (with the finding, its evidence and the
-error the user sees) or not reached."""
+error the user sees), not verified (a check that needs what mcplint does not have), or not
+checked, with why (not reached; the MCP URL redirects, so its answer says nothing about the
+endpoint). A step passes only when mcplint judged it and found nothing."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from typing import IO, Any
 
+from mcplint.escape import visible
 from mcplint.facts import dig
 from mcplint.findings import SYMPTOMS, Finding
 from mcplint.report import Report
-from mcplint.report.escape import visible
 from mcplint.report.text import evidence_line
+from mcplint.results.order import WALK
 
-Reached = Callable[[dict[str, Any]], bool]
-
-
-def _post_answered(live: dict[str, Any]) -> bool:
-    return dig(live, "mcp", "post", "status") is not None
+Checked = Callable[[dict[str, Any]], "str | None"]
 
 
-# (title, rule codes, reached when) in the order the hosted client meets them.
-STEPS: tuple[tuple[str, tuple[str, ...], Reached], ...] = (
-    ("Public DNS", ("MCP201", "MCP202", "MCP203", "MCP204", "MCP205", "MCP206"),
-     lambda live: bool(live.get("dns"))),
-    ("Reachability and TLS", ("MCP308", "MCP309"), lambda live: bool(live.get("connections"))),
-    ("Redirects", ("MCP305", "MCP306", "MCP311"), _post_answered),
-    ("Edge blocks (WAF, CDN, bot rules)", ("MCP307",), _post_answered),
-    ("The MCP endpoint and its challenge",
-     ("MCP101", "MCP102", "MCP103", "MCP104", "MCP105", "MCP106", "MCP107", "MCP108",
-      "MCP109", "MCP110", "MCP111", "MCP401", "MCP402", "MCP403", "MCP404", "MCP604"),
-     _post_answered),
-    ("Protected resource metadata", ("MCP405", "MCP406", "MCP408", "MCP410", "MCP411",
-                                     "MCP412", "MCP413", "MCP414", "MCP415"),
-     lambda live: bool(dig(live, "prm", "attempted"))),
-    ("The authorization server", ("MCP501", "MCP504", "MCP509", "MCP511", "MCP512", "MCP514",
-                                  "MCP515", "MCP605"),
-     lambda live: bool(dig(live, "as", "attempted"))),
-    ("Client registration", ("MCP506", "MCP507", "MCP508", "MCP513"),
-     lambda live: bool(dig(live, "as", "found"))),
-    ("PKCE", ("MCP505",), lambda live: bool(dig(live, "as", "found"))),
-    ("Issuer", ("MCP409", "MCP502"), lambda live: bool(dig(live, "as", "found"))),
-    ("Audience and resource", ("MCP407", "MCP606", "MCP601"),
-     lambda live: bool(dig(live, "prm", "found") or dig(live, "token", "attempted"))),
-    ("Refresh errors", ("MCP602", "MCP603"), lambda live: bool(dig(live, "token", "attempted"))),
-)
+def _post(live: dict[str, Any]) -> str | None:
+    """None when the first contact got an MCP answer (the endpoint could be judged), else
+    why it could not be."""
+    outcome = dig(live, "mcp", "post", "outcome")
+    if outcome == "answered":
+        return None
+    if outcome == "redirect":
+        return "not checked: the MCP URL redirects, so its answer is not the endpoint's"
+    if outcome == "edge-block":
+        return "not checked: the edge blocked the request before the endpoint"
+    return "not reached"
 
 
-def _mark(report: Report, text: str, color: str) -> str:
+def _needs(*path: str, reason: str = "not reached") -> Checked:
+    return lambda live: None if dig(live, *path) else reason
+
+
+def _any(*checks: Checked) -> Checked:
+    def check(live: dict[str, Any]) -> str | None:
+        reasons = [c(live) for c in checks]
+        return None if None in reasons else reasons[0]
+    return check
+
+
+# For each step of the walk (mcplint/results/order.py): None when mcplint could judge it,
+# else why not. A step passes only when it was judged and nothing was found.
+CHECKED: dict[str, Checked] = {
+    "Public DNS": lambda live: None if live.get("dns") else "not reached",
+    "Reachability and TLS": lambda live: None if live.get("connections") else "not reached",
+    "Redirects": lambda live: None if dig(live, "mcp", "post", "status") is not None
+    else "not reached",
+    "Edge blocks (WAF, CDN, bot rules)":
+        lambda live: None if dig(live, "mcp", "post", "outcome") in ("answered", "edge-block")
+        else _post(live),
+    "The MCP endpoint and its challenge": _post,
+    "Protected resource metadata": _needs("prm", "attempted"),
+    "The authorization server": _needs("as", "attempted"),
+    "Client registration": _needs("as", "found"),
+    "PKCE": _needs("as", "found"),
+    "Issuer": _needs("as", "found"),
+    "Audience and resource": _any(_needs("prm", "found"), _needs("token", "answered")),
+    "Refresh errors": _needs("token", "answered"),
+}
+STEPS: tuple[tuple[str, tuple[str, ...], Checked], ...] = tuple(
+    (title, codes, CHECKED[title]) for title, codes in WALK)
+MARKS = {"pass": ("pass", "green"), "fail": ("FAIL", "red"), "open": (" ?? ", "yellow"),
+         "none": ("----", None)}
+
+
+def _mark(report: Report, state: str) -> str:
+    text, color = MARKS[state]
     if not report.color:
         return text
     import click
@@ -56,11 +78,12 @@ def _mark(report: Report, text: str, color: str) -> str:
 
 
 def _finding_lines(finding: Finding) -> list[str]:
-    lines = [f"      {finding.code} {finding.severity} {finding.name}: "
-             f"{visible(finding.message)}"]
+    kind = "not verified" if finding.not_verified else finding.severity
+    lines = [f"      {finding.code} {kind} {finding.name}: {visible(finding.message)}"]
     if finding.evidence:
         lines.append(f"        evidence: {evidence_line(finding.evidence)}")
-    if finding.symptom in ("reach", "auth") and finding.severity != "info":
+    if (finding.symptom in ("reach", "auth") and finding.severity != "info"
+            and not finding.not_verified):
         lines.append(f"        the user sees: \"{SYMPTOMS[finding.symptom]}\"")
     return lines
 
@@ -72,24 +95,29 @@ def write(report: Report, out: IO[str]) -> None:
         out.write(f"mcplint probe {visible(result.path)}\n\n")
         placed: set[int] = set()
         failed_symptoms = []
-        for title, codes, reached in STEPS:
+        open_steps = []
+        for title, codes, checked in STEPS:
             mine = [f for f in findings if f.code in codes]
             placed |= {id(f) for f in mine}
-            problems = [f for f in mine if f.severity != "info"]
+            problems = [f for f in mine if f.severity != "info" and not f.not_verified]
+            why_not = checked(live)
+            suffix = ""
             if problems:
-                mark = _mark(report, "FAIL", "red")
+                state = "fail"
                 failed_symptoms += [f.symptom for f in problems]
-            elif reached(live):
-                mark = _mark(report, "pass", "green")
-            else:
-                mark = _mark(report, "----", "white")
-            suffix = "" if problems or reached(live) else "  (not reached)"
-            out.write(f"  [{mark}] {title}{suffix}\n")
+            elif any(f.not_verified for f in mine):
+                state = "open"
+                open_steps.append(title)
+                suffix = "  (not verified: see below)"
+            elif why_not is None:
+                state = "pass"
+            else:  # never a pass for what was not judged
+                state, suffix = "none", f"  ({why_not})"
+            out.write(f"  [{_mark(report, state)}] {title}{suffix}\n")
             for finding in mine:
                 for line in _finding_lines(finding):
                     out.write(line + "\n")
         others = [f for f in findings if id(f) not in placed]
-        failed_symptoms += [f.symptom for f in others if f.severity != "info"]
         if others:
             out.write("  Other findings\n")
             for finding in others:
@@ -100,8 +128,13 @@ def write(report: Report, out: IO[str]) -> None:
             out.write("Not judged: no resolver answered, so no step could be checked.\n")
             continue
         if not failed_symptoms:
-            out.write("No step failed: a hosted client should be able to connect.\n")
+            unverified = f" (not verified: {', '.join(open_steps)})" if open_steps else ""
+            out.write(f"No step failed: a hosted client should be able to connect{unverified}.\n")
             continue
         for symptom in ("reach", "auth"):
             if symptom in failed_symptoms:
                 out.write(f"Users would see: \"{SYMPTOMS[symptom]}\"\n")
+        leading = next((f for f in findings if f.severity == "error" and not f.not_verified),
+                       None)
+        if leading is not None:
+            out.write(f"What a rule checks and how to fix it: mcplint explain {leading.code}\n")

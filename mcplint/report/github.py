@@ -11,9 +11,9 @@ from __future__ import annotations
 import os
 from typing import IO
 
+from mcplint.escape import log_line, visible
 from mcplint.findings import Finding
 from mcplint.report import Report, bounded
-from mcplint.report.escape import log_line, visible
 from mcplint.report.text import evidence_line, summary_lines
 
 COMMANDS = {"error": "error", "warning": "warning", "info": "notice"}
@@ -41,7 +41,8 @@ def command(finding: Finding, file: str | None = None, manifests: list[str] | No
                            f"endLine={span.end_line}"]
             if span.end_line == span.line:  # GitHub takes a column range on one line only
                 properties.append(f"endColumn={span.end_column}")
-    properties.append(f"title={_property(f'{finding.code} {finding.name}')}")
+    title = f"{finding.code} {finding.name}" + (" (not verified)" if finding.not_verified else "")
+    properties.append(f"title={_property(title)}")
     message = visible(finding.message)  # one line: the only line break is the one below
     if finding.evidence:
         message += f"\nevidence: {evidence_line(finding.evidence)}"
@@ -49,7 +50,8 @@ def command(finding: Finding, file: str | None = None, manifests: list[str] | No
         message = f"{visible(finding.evidence['url'])}: {message}"
     if manifests and len(manifests) > 1:  # one annotation for a document several manifests use
         message += f"\nused by: {', '.join(manifests)}"
-    return f"::{COMMANDS[finding.severity]} {','.join(properties)}::{_data(message)}"
+    kind = "notice" if finding.not_verified else COMMANDS[finding.severity]
+    return f"::{kind} {','.join(properties)}::{_data(message)}"
 
 
 def write(report: Report, out: IO[str]) -> None:

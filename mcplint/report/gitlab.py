@@ -18,7 +18,8 @@ SEVERITIES = {"error": "major", "warning": "minor", "info": "info"}
 
 
 def issue(report: Report, finding: Finding, manifests: list[str]) -> dict[str, Any]:
-    description = f"{finding.code} {finding.name}: {finding.message}"
+    kind = " (not verified)" if finding.not_verified else ""  # no problem, not a pass either
+    description = f"{finding.code} {finding.name}{kind}: {finding.message}"
     if len(manifests) > 1:
         description += f" (used by {', '.join(report.path(m) for m in manifests)})"
     if finding.file is None:  # probe: a URL, not a file
@@ -30,7 +31,7 @@ def issue(report: Report, finding: Finding, manifests: list[str]) -> dict[str, A
         "description": description,
         "check_name": finding.code,
         "fingerprint": finding.fingerprint,
-        "severity": SEVERITIES[finding.severity],
+        "severity": "info" if finding.not_verified else SEVERITIES[finding.severity],
         "location": {"path": path, "lines": {"begin": finding.line or 1}},
     }
 

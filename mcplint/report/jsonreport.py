@@ -6,11 +6,11 @@ import json
 from typing import IO, Any
 
 from mcplint import __version__
+from mcplint.escape import json_value
 from mcplint.findings import Finding
 from mcplint.load.schemacheck import KNOWN_VERSIONS
 from mcplint.policy.catalog import CATALOG_VERSION
 from mcplint.report import REPORT_VERSION, Report
-from mcplint.report.escape import json_value
 
 
 def finding_json(report: Report, finding: Finding) -> dict[str, Any]:
@@ -19,6 +19,7 @@ def finding_json(report: Report, finding: Finding) -> dict[str, Any]:
         "code": finding.code,
         "name": finding.name,
         "severity": finding.severity,
+        "outcome": finding.outcome,
         "message": finding.message,
         "file": finding.file,
         "line": span.line if span and finding.file else None,
@@ -31,6 +32,7 @@ def finding_json(report: Report, finding: Finding) -> dict[str, Any]:
         "source": finding.source,
         "evidence": finding.evidence,
         "fingerprint": finding.fingerprint,
+        "caused_by": finding.root or None,
         "suppression": finding.suppression,
         "help_uri": report.help_uri(finding.code),
     }
@@ -43,7 +45,10 @@ def document(report: Report) -> dict[str, Any]:
                  "manifest_versions": list(KNOWN_VERSIONS)},
         "command": report.command,
         "files": [{"path": r.path, "rules_run": sorted(r.rules_run),
-                   "findings": sum(1 for f in r.findings if not f.suppressed)}
+                   "findings": sum(1 for f in r.findings
+                                   if not f.suppressed and not f.not_verified),
+                   "not_verified": sum(1 for f in r.findings
+                                       if not f.suppressed and f.not_verified)}
                   for r in report.results],
         "findings": [finding_json(report, f) for f in report.findings],
         "summary": report.counts(),

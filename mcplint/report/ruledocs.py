@@ -7,6 +7,7 @@ as the help a SARIF report carries, so a code-scanning alert shows the page itse
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from typing import Any
 
@@ -121,7 +122,8 @@ def _live_example(rule: Rule, examples: dict[str, Any]) -> Iterator[str]:
         yield from ("", f"`mcplint verify` reports the line marked `# <- {rule.code}`:", "")
         yield from _fenced(bad["manifest"], "yaml")
         yield from ("", "when it sees:", "")
-        yield from _fenced("\n".join(live_evidence(bad["facts"])) or "(nothing)", "text")
+        yield from _fenced("\n".join(live_evidence(bad["facts"], (good or {}).get("facts")))
+                           or "(nothing)", "text")
     if good:
         if good.get("manifest"):
             yield from ("", "Passes with this manifest:", "")
@@ -129,29 +131,55 @@ def _live_example(rule: Rule, examples: dict[str, Any]) -> Iterator[str]:
             yield from ("", "when it sees:", "")
         else:
             yield from ("", "Passes, with the same manifest, when it sees:", "")
-        yield from _fenced("\n".join(live_evidence(good["facts"])) or "(nothing)", "text")
+        yield from _fenced("\n".join(live_evidence(good["facts"], (bad or {}).get("facts")))
+                           or "(nothing)", "text")
 
 
-def live_evidence(facts: Any) -> list[str]:
+def live_evidence(facts: Any, other: Any = None) -> list[str]:
     """What mcplint saw, as the evidence line of every fact of a live example (a fact's own
-    evidence first, then that of the facts inside it), in the order of the facts."""
+    evidence first, then that of the facts inside it), in the order of the facts. A fact
+    that holds a fetched document shows its body under the request: for the rules about a
+    document's content, the body is where bad and good differ. With `other` (the facts of
+    the other example), a body shows only the members that differ from the other's."""
     from mcplint.report.text import evidence_line
 
     lines: list[str] = []
 
-    def walk(value: Any) -> None:
+    def walk(value: Any, twin: Any) -> None:
         if isinstance(value, list):
-            for item in value:
-                walk(item)
+            for index, item in enumerate(value):
+                walk(item, twin[index] if isinstance(twin, list) and index < len(twin) else None)
         elif isinstance(value, dict):
-            if isinstance(value.get("evidence"), dict):
-                lines.append(evidence_line(value["evidence"]))
+            twin = twin if isinstance(twin, dict) else {}
+            line = evidence_line(value["evidence"]) if isinstance(value.get("evidence"),
+                                                                  dict) else ""
+            if line:
+                lines.append(line)
+                body = _body(value.get("document"), twin.get("document"), other is not None)
+                if body:
+                    lines.append(f"  body: {body}")
+                if isinstance(value.get("missing"), list) and value["missing"]:
+                    lines.append("  missing: " + ", ".join(map(str, value["missing"])))
             for key, item in value.items():
-                if key != "evidence":
-                    walk(item)
+                if key not in ("evidence", "document"):
+                    walk(item, twin.get(key))
 
-    walk(facts)
-    return [line for line in lines if line]
+    walk(facts, other)
+    return lines
+
+
+def _body(document: Any, twin: Any, focus: bool) -> str:
+    """A fetched document as one line of JSON; focused: only the members that differ from
+    the twin's (the rest elided)."""
+    if not isinstance(document, dict):
+        return ""
+    if not focus or not isinstance(twin, dict):
+        return json.dumps(document)
+    shown = {k: v for k, v in document.items() if twin.get(k, object()) != v}
+    if not shown:
+        return ""
+    text = json.dumps(shown)
+    return text[:-1] + ", …}" if len(shown) < len(document) else text
 
 
 def _fenced(text: str, language: str) -> Iterator[str]:

@@ -15,10 +15,10 @@ from typing import IO, Any
 from urllib.parse import quote
 
 from mcplint import __version__
+from mcplint.escape import json_value, visible
 from mcplint.findings import SYMPTOMS, Finding, Location
 from mcplint.policy.catalog import CATALOG_VERSION
 from mcplint.report import Report
-from mcplint.report.escape import json_value, visible
 
 SCHEMA_URI = "https://json.schemastore.org/sarif-2.1.0.json"
 LEVELS = {"error": "error", "warning": "warning", "info": "note"}
@@ -87,6 +87,10 @@ def _result(report: Report, finding: Finding, index: dict[str, int],
                        "manifest": shown[0] if finding.manifest else None,
                        "manifests": shown if finding.manifest else []},
     }
+    if finding.not_verified:
+        # SARIF's "open": evaluated, but not enough information for a verdict (3.27.9);
+        # a kind other than "fail" takes level "none".
+        result["kind"], result["level"] = "open", "none"
     if finding.code in index:
         result["ruleIndex"] = index[finding.code]
     if finding.evidence:

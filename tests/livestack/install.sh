@@ -4,7 +4,8 @@
 #     apt-get update only when something is missing);
 #   - with `npm ci` (each skipped when the installed tree already matches its
 #     package-lock.json): oidc-provider for tests/livestack/authserver, and the
-#     TypeScript MCP SDK 2.x for tests/livestack/modern_mcp (the new-only server);
+#     TypeScript MCP SDK 2.x for tests/livestack/modern_mcp (the new-only server), and
+#     mermaid for tests/mermaid (its parser checks the Markdown report's diagrams);
 #   - the legacy-only MCP server's own virtualenv, .cache/livestack-mcp1, with mcp 1.x
 #     from tests/livestack/legacy_mcp/requirements.txt (it cannot share the project's
 #     venv, which has mcp 2.x).
@@ -49,7 +50,7 @@ if [ "${#missing[@]}" -gt 0 ]; then
     fi
 fi
 
-# npm ci in a folder of tests/livestack unless its node_modules already matches the lock.
+# npm ci in a folder (relative to tests/livestack) unless its node_modules already matches the lock.
 npm_ci() {
     local dir="$here/$1" package="$2"
     local stamp="$dir/node_modules/.livestack-lock.sha256" wanted
@@ -62,6 +63,8 @@ npm_ci() {
 }
 npm_ci authserver oidc-provider
 npm_ci modern_mcp @modelcontextprotocol/server
+# Mermaid's own parser, which checks the diagrams of the Markdown report (test_diagram.py).
+npm_ci ../mermaid mermaid
 
 # The legacy-only server's virtualenv, rebuilt when its requirements change.
 legacy_venv="$(cd "$here/../.." && pwd)/.cache/livestack-mcp1"
@@ -81,4 +84,5 @@ nginx -v 2>&1 | sed 's/^/livestack: /'
 echo "livestack: $( (dnsmasq --version 2>/dev/null || /usr/sbin/dnsmasq --version) | head -1)"
 echo "livestack: node $(node --version), oidc-provider $(cd "$here/authserver" && node -p "require('./node_modules/oidc-provider/package.json').version")"
 echo "livestack: @modelcontextprotocol/server $(cd "$here/modern_mcp" && node -p "require('./node_modules/@modelcontextprotocol/server/package.json').version")"
+echo "livestack: mermaid $(cd "$here/../mermaid" && node -p "require('./node_modules/mermaid/package.json').version")"
 echo "livestack: legacy mcp $("$legacy_venv/bin/python" -c 'import importlib.metadata as m; print(m.version("mcp"))')"

@@ -43,7 +43,7 @@ from mcplint.facts.secrets import (
     scrub,
 )
 from mcplint.live.options import LiveOptions
-from mcplint.load.yamlsource import MAX_DEPTH
+from mcplint.load.limits import MAX_DEPTH
 
 BODY_LIMIT = 1024 * 1024
 RECORD_BODY_LIMIT = 64 * 1024

@@ -45,4 +45,5 @@ def refresh(session: Session, document: dict[str, Any], registered: Client | Non
     exchange = session.fetch("token-refresh", "POST", url, session.at_issuer, "token",
                              headers=headers, body=urlencode(form).encode())
     session.time_again(exchange)
-    session.set(("token",), evidence.token_fact(session.at_issuer, url, exchange, kind))
+    session.set(("token",), evidence.token_fact(
+        session.at_issuer, url, exchange, kind, bool(session.options.probe_registration)))
