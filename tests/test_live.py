@@ -46,6 +46,7 @@ EXPECTED: dict[str, set[str]] = {
     "ssrf-metadata": {"MCP201"}, "ssrf-loopback": {"MCP201"},
     "as-issuer-slash": {"MCP502"}, "as-no-s256": {"MCP505"}, "as-no-registration": {"MCP506"},
     "as-cimd-no-none": {"MCP507"}, "as-member-type": {"MCP520"},
+    "as-secret-basic-only": {"MCP517"},
     "as-oidc-only": {"MCP512"}, "as-missing": {"MCP501"},
     "as-tenant-path": {"MCP512"}, "as-slow": {"MCP605"}, "token-slow": {"MCP605"},
     "token-invalid-request": {"MCP603"}, "token-415": {"MCP602"}, "token-500": {"MCP603"},
@@ -375,23 +376,6 @@ def test_authorization_server_metadata(livestack: Stack, tmp_path: Path, name: s
     assert codes(report) == expected, report["findings"]
 
 
-def test_a_preregistered_secret_client_and_no_client_secret_post_is_mcp517(
-        livestack: Stack, tmp_path: Path) -> None:
-    """The live half of MCP517: the served metadata lacks client_secret_post, which the
-    hosted client authenticates a pre-registered confidential client with."""
-    host, manifest = _as_site(livestack, "assecretbasic", {
-        "token_endpoint_auth_methods_supported": ["none", "client_secret_basic"]})
-    manifest["auth"]["registration"] = ["preregistered"]
-    manifest["auth"]["client"] = {
-        "client_id": "claude-connector", "client_secret": "${LIVESTACK_CLIENT_SECRET}",
-        "redirect_uris": ["https://claude.ai/api/mcp/auth_callback",
-                          "https://claude.com/api/mcp/auth_callback"]}
-    _, report, _ = verify(livestack, tmp_path, manifest, hosts=(host,))
-    assert codes(report) == {"MCP517"}, report["findings"]
-    (finding,) = [f for f in report["findings"] if f["code"] == "MCP517"]
-    assert finding["source"] == "live" and finding["pointer"] == "/auth/issuer"
-
-
 def test_advice_on_the_served_metadata_under_the_spec_profile(livestack: Stack,
                                                               tmp_path: Path) -> None:
     """The live halves of MCP518 and MCP519, advice outside claude-ai: the served metadata
@@ -690,7 +674,7 @@ def test_init_from_names_what_it_could_not_discover(livestack: Stack, tmp_path: 
 
 # Live rules fired by the dedicated tests above rather than by a catalog scenario.
 FIRED_BY_OTHER_TESTS = {"MCP206", "MCP411", "MCP412", "MCP413", "MCP504", "MCP508", "MCP509",
-                        "MCP511", "MCP514", "MCP515", "MCP517", "MCP518", "MCP519"}
+                        "MCP511", "MCP514", "MCP515", "MCP518", "MCP519"}
 
 
 # Live rules registered ahead of their live checks (catalog 2's have all landed). Each must
