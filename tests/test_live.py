@@ -585,6 +585,39 @@ def test_probe_fails_the_step_where_discovery_stopped(livestack: Stack) -> None:
     assert "Users would see: \"Couldn't reach the MCP server\"" in completed.stdout
 
 
+USER_LIVE_POLICY = """\
+code: ACME100
+name: mcp-answers-fast
+severity: error
+modes: [live]
+symptom: reach
+summary: Our MCP endpoints answer the first contact within a millisecond.
+checks:
+  - given: /live/requests/*
+    when: this.step == 'mcp-post'
+    expect: this.elapsed_ms < `1`
+    message: "the first contact took {this.elapsed_ms} ms"
+docs:
+  what: Our own latency target.
+  why: Our users are impatient.
+  fix: Make it faster.
+"""
+
+
+def test_probe_fails_on_a_finding_of_no_step(livestack: Stack, tmp_path: Path) -> None:
+    """A user's live policy belongs to no step of the walk: probe lists it under "Other
+    findings", and an error there fails the probe (no "No step failed")."""
+    (tmp_path / "policies").mkdir()
+    (tmp_path / "policies" / "acme.yaml").write_text(USER_LIVE_POLICY)
+    url = f"https://{livestack.host('mcp')}/mcp"
+    completed = run_mcplint("probe", url, "--policies", str(tmp_path / "policies"), *FAST,
+                            *livestack.cli_args("healthy"))
+    assert completed.returncode == 1, completed.stdout + completed.stderr
+    assert "Other findings" in completed.stdout and "ACME100 error" in completed.stdout
+    assert "No step failed" not in completed.stdout
+    assert "Users would see: \"Couldn't reach the MCP server\"" in completed.stdout
+
+
 def test_probe_json_locates_findings_at_the_url(livestack: Stack) -> None:
     scenario = livestack.scenario("as-no-s256")
     completed = run_mcplint("probe", scenario.server_url, "--format", "json", *FAST,
