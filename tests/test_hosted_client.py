@@ -23,7 +23,8 @@ DATE = re.compile(r"^\d{4}-\d{2}(-\d{2})?$")
 # Which kind of request (hosted-client.yaml `requests`) each probe step is.
 KINDS = {"mcp-discover": "mcp", "mcp-post": "mcp", "invalid-token": "mcp",
          "prm": "discovery", "as-metadata": "discovery",
-         "registration": "registration", "token-refresh": "token"}
+         "registration": "registration", "registration-delete": "registration",
+         "token-refresh": "token"}
 FAST = ["--timeout", "4", "--deadline", "30"]
 
 

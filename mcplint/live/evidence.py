@@ -322,6 +322,23 @@ def oauth_discovery_fact(at: str, tried: list[tuple[str, Exchange]]) -> dict[str
     return fact
 
 
+def member_type_facts(at: str, name: str, document: dict[str, Any], url: str | None,
+                      data: dict[str, Any]) -> list[dict[str, Any]]:
+    """The members of a served metadata document (`name`: resource_metadata or
+    authorization_server_metadata) of another JSON type than the one defined, as the
+    declared documents' (facts.static.member_types), located at the field the document is
+    about and grouped by member (`document_member`: one member, one root cause)."""
+    from mcplint.facts.static import member_types
+
+    facts = []
+    for wrong in member_types({name: document}, data):
+        member = wrong["member"]
+        shown = json.dumps(document[member])
+        facts.append({**wrong, "at": at, "document_member": member,
+                      "evidence": {"url": url, "field": f"{member}: {_short(shown)}"}})
+    return facts
+
+
 def _attempts(attempts: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return [{k: a[k] for k in ("url", "status", "error")} for a in attempts]
 
@@ -396,10 +413,14 @@ def registration_fact(at: str, exchange: Exchange) -> dict[str, Any]:
     client_id = answer.get("client_id") if isinstance(answer, dict) else None
     redirect = exchange.status in REDIRECT_STATUSES
     ok = exchange.status in (200, 201) and isinstance(client_id, str) and bool(client_id)
+    method = answer.get("token_endpoint_auth_method") if isinstance(answer, dict) else None
     return {
         "at": at, "attempted": True, "answered": exchange.answered,
         "status": exchange.status, "ok": ok, "redirect": redirect,
         "client_id": client_id, "json_error": error,
+        # The method the client is to use: the answer's (the hosted client follows it), else
+        # RFC 7591's default.
+        "auth_method": method if isinstance(method, str) else "client_secret_basic",
         "evidence": exchange.evidence(
             header=f"location: {exchange.header('location')}" if redirect else None,
             field=(f"error: {answer.get('error')}" if isinstance(answer, dict)

@@ -97,6 +97,8 @@ class Session:
                                 else self.at_issuer)
         self.infer_auth = infer_auth  # probe: no manifest says whether OAuth is in use
         self.credentials: dict[str, str] = {}  # static headers to send (first_contact sets)
+        self.secrets: list[str] = []  # what servers gave mcplint (never shown in evidence)
+        self.registered: list[tuple[str, str]] = []  # RFC 7592 (uri, token) to delete
         self.lock = threading.Lock()
         self.closed = False
         self.facts: dict[str, Any] = {"mcp": {}, "prm": {}, "as": {}, "token": {},
@@ -180,16 +182,17 @@ class Session:
                                 f"{steps.label(step)})")
         return exchange
 
-    def time_again(self, exchange: Exchange) -> None:
+    def time_again(self, exchange: Exchange) -> Exchange | None:
         """Keep an answer for the hosted client's budgets. One slower than its budget is
         sent again at once, and counts as slow only if it is slow twice (a cold start or a
-        hiccup is not the endpoint's speed)."""
+        hiccup is not the endpoint's speed). The second answer, if there was one."""
         again = None
         if evidence.is_slow(exchange, self.client["budget_seconds"]):
             again = self._send(exchange.step, exchange.method, exchange.url, exchange.at,
                                exchange.request_headers, exchange.request_body)
         with self.lock:
             self.slow.append((exchange, again))
+        return again
 
     def set(self, path: tuple[str, ...], value: Any) -> None:
         """Record a fact, unless the deadline already closed the verification."""

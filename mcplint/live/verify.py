@@ -88,6 +88,11 @@ class Verification:
         exchanges = list(s.fetcher.exchanges)
         issuer = s.effective_issuer or s.issuer
         facts["as"] = s.as_results.get(issuer or "", {"at": s.at_issuer, "attempted": False})
+        for key, name in (("prm", "resource_metadata"), ("as", "authorization_server_metadata")):
+            fact = facts.get(key)
+            if isinstance(fact, dict) and isinstance(fact.get("document"), dict):
+                fact["member_types"] = evidence.member_type_facts(
+                    fact["at"], name, fact["document"], fact.get("url"), s.data)
         if not s.oauth:  # probe found an open server: the invalid-token probe went for nothing
             facts["mcp"].pop("invalid_token", None)
         facts["requests"] = evidence.request_facts(exchanges, s.data["edge_signatures"])
@@ -100,7 +105,7 @@ class Verification:
             facts["as"] = {"at": s.at_issuer, "attempted": False}
         facts["elapsed_ms"] = round((time.monotonic() - s.started) * 1000)
         # What was sent as a credential never comes back out in evidence, even echoed.
-        return scrub(facts, s.credentials.values())  # type: ignore[no-any-return]
+        return scrub(facts, [*s.credentials.values(), *s.secrets])  # type: ignore[no-any-return]
 
     # -- the chains -----------------------------------------------------------------------
     def _mcp_chain(self) -> None:
@@ -147,6 +152,7 @@ class Verification:
             s.note_url(document.get(field), s.at_issuer)
         client = registration.register(s, document) if s.options.probe_registration else None
         token.refresh(s, document, client)
+        registration.delete(s)  # after the token probe, which uses the client
 
     # -- after the chains -----------------------------------------------------------------
     def _dns_facts(self) -> list[dict[str, Any]]:

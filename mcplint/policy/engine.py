@@ -63,18 +63,27 @@ class Context:
 
     def locate(self, pointer: str, relative: str | None = None) -> tuple[Location, Any]:
         """Where to report a match at `pointer`, and the nearest evidence."""
-        anchor, evidence = self._anchor(pointer)
+        anchor, evidence, member = self._anchor(pointer)
         location = None
         if relative:
             location = self.place(anchor + "/" + relative.strip("/"), exact=True)
         location = location or self.place(anchor) or Location(None, anchor, None, anchor)
+        if member is not None:
+            # A served document is located at the manifest field it is about, but one root
+            # cause is one member of it, as for a declared document: a finding about one
+            # member (MCP520) must not hide one about another (MCP505).
+            if relative and member == "/document":
+                member += "/" + relative.strip("/")
+            location.anchor = anchor + member
         return location, evidence
 
-    def _anchor(self, pointer: str) -> tuple[str, Any]:
+    def _anchor(self, pointer: str) -> tuple[str, Any, str | None]:
         """Facts and live evidence are located through their `at` field (the manifest field
-        they come from); walk up from the match to the nearest object that has one."""
+        they come from); walk up from the match to the nearest object that has one. The
+        third item is the part of `pointer` inside a served document (`/document/...`
+        below that object, or the member a fact names in `document_member`), else None."""
         if self.mount_for(pointer) is not None:
-            return pointer, None
+            return pointer, None, None
         prefixes = [""]
         for token in split(pointer):
             prefixes.append(join(prefixes[-1], token))
@@ -88,8 +97,12 @@ class Context:
                 if evidence is None and isinstance(value.get("evidence"), dict):
                     evidence = value["evidence"]
                 if isinstance(value.get("at"), str):
-                    return value["at"], evidence
-        return pointer, evidence
+                    below = pointer[len(prefix):]
+                    inside = below == "/document" or below.startswith("/document/")
+                    if isinstance(value.get("document_member"), str):  # a fact about one
+                        below, inside = "/document/" + value["document_member"], True
+                    return value["at"], evidence, below if inside else None
+        return pointer, evidence, None
 
 
 @lru_cache(maxsize=1024)

@@ -118,6 +118,9 @@ def write(report: Report, out: IO[str]) -> None:
                 for line in _finding_lines(finding):
                     out.write(line + "\n")
         others = [f for f in findings if id(f) not in placed]
+        # A finding of no step (a user's policy) is a failure all the same.
+        failed_symptoms += [f.symptom for f in others
+                            if f.severity != "info" and not f.not_verified]
         if others:
             out.write("  Other findings\n")
             for finding in others:

@@ -58,6 +58,8 @@ class Scenario:
     rules: the mcplint rule codes the scenario exercises (empty for the healthy one).
     auth: the manifest's auth.type: "oauth", "none" (an open server; issuer is "")
     or "static-headers" (STATIC_HEADER from the environment variable STATIC_KEY_ENV).
+    registration: with oauth, the manifest's auth.registration; "preregistered" adds a
+    confidential client (its secret named from the environment, never sent).
     """
 
     id: str
@@ -68,6 +70,7 @@ class Scenario:
     issuer: str
     hosts: tuple[str, ...]
     auth: str = "oauth"
+    registration: tuple[str, ...] = ("dcr",)
 
     @property
     def mcp_host(self) -> str:
@@ -283,6 +286,7 @@ class Catalog:
         issuer: str | None = None,
         endpoint: str = "nginx",
         auth: str = "oauth",
+        registration: tuple[str, ...] = ("dcr",),
     ) -> None:
         host = self.host(label)
         if auth == "oauth":
@@ -299,6 +303,7 @@ class Catalog:
             issuer=issuer,
             hosts=hosts,
             auth=auth,
+            registration=registration,
         )
         self._entries[label] = _Entry(scenario, site, endpoint)
 
@@ -827,10 +832,18 @@ class Catalog:
 
         # -- authorization server (MCP5xx, MCP6xx): MCP and AS on one host -------------
         def as_scenario(
-            label: str, summary: str, rules: tuple[str, ...], change=None, routes=None, slow_seconds=None
+            label: str,
+            summary: str,
+            rules: tuple[str, ...],
+            change=None,
+            routes=None,
+            slow_seconds=None,
+            registration: tuple[str, ...] = ("dcr",),
         ) -> None:
             site = self._as_site(label, change, routes, slow_seconds)
-            self._add(label, "as", summary, rules, site, issuer=f"https://{zone_host(label)}")
+            self._add(
+                label, "as", summary, rules, site, issuer=f"https://{zone_host(label)}", registration=registration
+            )
 
         def drop(key: str) -> Callable[[dict[str, Any]], None]:
             def change(document: dict[str, Any]) -> None:
@@ -852,6 +865,20 @@ class Catalog:
         )
         as_scenario(
             "as-no-registration", "no registration_endpoint, no CIMD", ("MCP506",), drop("registration_endpoint")
+        )
+        as_scenario(
+            "as-secret-basic-only",
+            'token_endpoint_auth_methods_supported: ["none", "client_secret_basic"]; the manifest'
+            " declares a pre-registered client with a secret",
+            ("MCP517",),
+            lambda d: d.update(token_endpoint_auth_methods_supported=["none", "client_secret_basic"]),
+            registration=("preregistered",),
+        )
+        as_scenario(
+            "as-member-type",
+            'code_challenge_methods_supported: "S256" (a string, not an array)',
+            ("MCP520",),
+            lambda d: d.update(code_challenge_methods_supported="S256"),
         )
         as_scenario(
             "as-cimd-no-none",

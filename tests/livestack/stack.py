@@ -340,7 +340,8 @@ class Stack:
     def manifest(self, scenario: Scenario | str, **overrides: Any) -> dict[str, Any]:
         """The manifest a team would write for the scenario's deployment (healthy intent).
 
-        auth follows the scenario: oauth (issuer, audience, registration [dcr]), none, or
+        auth follows the scenario: oauth (issuer, audience, its registration, [dcr] for most;
+        with preregistered, a client whose secret is ``${LIVESTACK_CLIENT_SECRET}``), none, or
         static-headers (``X-Api-Key: ${LIVESTACK_API_KEY}``; verify sends it with
         ``--send-credentials --credential-env LIVESTACK_API_KEY`` and that variable set to
         STATIC_KEY).
@@ -351,7 +352,21 @@ class Stack:
             scenario = self.scenario(scenario)
         auth: dict[str, Any]
         if scenario.auth == "oauth":
-            auth = {"type": "oauth", "issuer": scenario.issuer, "audience": scenario.audience, "registration": ["dcr"]}
+            auth = {
+                "type": "oauth",
+                "issuer": scenario.issuer,
+                "audience": scenario.audience,
+                "registration": list(scenario.registration),
+            }
+            if "preregistered" in scenario.registration:
+                auth["client"] = {
+                    "client_id": "livestack-preregistered",
+                    "client_secret": "${LIVESTACK_CLIENT_SECRET}",
+                    "redirect_uris": [
+                        "https://claude.ai/api/mcp/auth_callback",
+                        "https://claude.com/api/mcp/auth_callback",
+                    ],
+                }
         elif scenario.auth == "static-headers":
             auth = {"type": "static-headers", "headers": {STATIC_HEADER: "${" + STATIC_KEY_ENV + "}"}}
         else:

@@ -72,6 +72,8 @@ function providerConfiguration(clientAuthMethods) {
     features: {
       devInteractions: { enabled: false },
       registration: { enabled: true }, // open DCR: no initial access token
+      // RFC 7592: the answer offers registration_client_uri, so a probe can delete its client.
+      registrationManagement: { enabled: true, rotateRegistrationAccessToken: false },
       clientCredentials: { enabled: true }, // lets self-tests obtain a JWT without a browser
       revocation: { enabled: true },
       resourceIndicators: {
