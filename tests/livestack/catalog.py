@@ -875,6 +875,13 @@ class Catalog:
             registration=("preregistered",),
         )
         as_scenario(
+            "as-advice",
+            "DCR alone (no CIMD) and authorization_response_iss_parameter_supported: false; advice"
+            " outside claude-ai, so its rules run under --profile spec",
+            ("MCP518", "MCP519"),
+            lambda d: d.update(authorization_response_iss_parameter_supported=False),
+        )
+        as_scenario(
             "as-member-type",
             'code_challenge_methods_supported: "S256" (a string, not an array)',
             ("MCP520",),
