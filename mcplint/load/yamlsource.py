@@ -402,31 +402,29 @@ def parse(text: str) -> Loaded:
     """Parse one YAML (or JSON) document from text."""
     loaded = Loaded(text=text)
     builder = _Builder(loaded)
+    parser = None
     try:
         parser = _EventSource(text)
-    except UnicodeEncodeError as error:  # half a UTF-16 pair, which libyaml cannot take
-        loaded.problems.append(Problem("MCP001", "not text: a lone UTF-16 surrogate",
-                                       _offset_span(text, error.start)))
-        loaded.fatal = True
-        return loaded
-    try:
         while parser.check_event():
             builder.feed(parser.get_event())
-    except _Stop:
+    except _Stop:  # the builder recorded why (a limit, an unsafe tag)
         loaded.fatal = True
         return loaded
     except yaml.YAMLError as error:
-        loaded.problems.append(_parser_problem(error, text))
-        loaded.fatal = True
-        return loaded
+        return _failed(loaded, _parser_problem(error, text))
     except UnicodeEncodeError as error:  # half a UTF-16 pair, which libyaml cannot take
-        loaded.problems.append(Problem("MCP001", "not text: a lone UTF-16 surrogate",
+        return _failed(loaded, Problem("MCP001", "not text: a lone UTF-16 surrogate",
                                        _offset_span(text, error.start)))
-        loaded.fatal = True
-        return loaded
     finally:
-        parser.dispose()
+        if parser is not None:
+            parser.dispose()
     loaded.data = builder.root
+    return loaded
+
+
+def _failed(loaded: Loaded, problem: Problem) -> Loaded:
+    loaded.problems.append(problem)
+    loaded.fatal = True
     return loaded
 
 
