@@ -13,13 +13,12 @@ from __future__ import annotations
 import json
 import os
 import socket
-import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from support import run_mcplint
+from support import ScriptedServer, run_mcplint
 
 HEALTHY_TAIL = "server: {url: 'https://mcp.acme.com/mcp'}\nauth: {type: none}\n"
 
@@ -198,26 +197,16 @@ def test_one_problem_repeated_is_bounded_in_the_formats_people_read(tmp_path: Pa
 
 # -- hostile servers on loopback (plain HTTP, `--profile local` from the command line) --------
 
-class _Hostile:
+class _Hostile(ScriptedServer):
     """An MCP server whose PRM, AS metadata and token endpoint misbehave as `mode` says:
     deep (PRM nested 980 deep), surrogate (a lone UTF-16 half in the PRM's resource), nan
-    (NaN in the PRM), token-reset, token-garbage, token-http09, token-1xx."""
+    (NaN in the PRM), token-reset, token-garbage, token-http09, token-1xx. It answers from
+    the request's method and path, so it reads the request itself (`_handle`)."""
 
     def __init__(self, mode: str) -> None:
         self.mode = mode
-        self.sock = socket.socket()
-        self.sock.bind(("127.0.0.1", 0))
-        self.sock.listen(16)
-        self.base = f"http://127.0.0.1:{self.sock.getsockname()[1]}"
-        threading.Thread(target=self._serve, daemon=True).start()
-
-    def _serve(self) -> None:
-        while True:
-            try:
-                connection, _ = self.sock.accept()
-            except OSError:
-                return
-            threading.Thread(target=self._handle, args=(connection,), daemon=True).start()
+        super().__init__(answer=lambda connection: False)
+        self.base = self.url("")
 
     def _handle(self, connection: socket.socket) -> None:
         import struct
@@ -270,9 +259,6 @@ class _Hostile:
             status = "404 Not Found"
         return (f"HTTP/1.1 {status}\r\nContent-Type: application/json\r\nContent-Length: "
                 f"{len(body)}\r\n{extra}Connection: close\r\n\r\n").encode() + body
-
-    def close(self) -> None:
-        self.sock.close()
 
 
 @pytest.fixture
