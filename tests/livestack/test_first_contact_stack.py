@@ -20,7 +20,6 @@ import yaml
 
 from livestack import (
     CLAUDE_CALLBACK,
-    SCOPES,
     SLOW_TOKEN_SECONDS,
     STATIC_HEADER,
     STATIC_KEY,
@@ -28,6 +27,7 @@ from livestack import (
     Stack,
 )
 from livestack.catalog import NO_POST_AUTH_METHODS, PRM_PATH
+from livestack.test_stack import client_credentials_token
 
 MODERN = "2026-07-28"
 LEGACY = "2025-11-25"
@@ -91,37 +91,6 @@ def jsonrpc(response: httpx.Response) -> dict[str, Any]:
 
 def get(stack: Stack, label: str, path: str, **headers: str) -> httpx.Response:
     return stack.request("GET", stack.host(label), path, headers=headers)
-
-
-def client_credentials_token(stack: Stack, resource: str) -> str:
-    registration = stack.request(
-        "POST",
-        stack.host("auth"),
-        "/reg",
-        json={
-            "redirect_uris": [],
-            "grant_types": ["client_credentials"],
-            "response_types": [],
-            "token_endpoint_auth_method": "client_secret_post",
-        },
-    )
-    assert registration.status_code == 201, registration.text
-    client = registration.json()
-    response = stack.request(
-        "POST",
-        stack.host("auth"),
-        "/token",
-        data={
-            "grant_type": "client_credentials",
-            "client_id": client["client_id"],
-            "client_secret": client["client_secret"],
-            "scope": " ".join(SCOPES),
-            "resource": resource,
-        },
-    )
-    assert response.status_code == 200, response.text
-    token: str = response.json()["access_token"]
-    return token
 
 
 # -- both generations -----------------------------------------------------------------------
